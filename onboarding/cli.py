@@ -1,0 +1,44 @@
+"""The ``ai4cop`` command line: one parser, sub-commands registered by each area's ``cli`` module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from components.common.errors import Ai4copError
+
+# Each module has ``register(subparsers)`` adding commands whose handler (``func``) returns an exit code.
+# Heavy imports stay inside the handlers so that ``ai4cop --help`` is fast.
+COMMAND_MODULES = [
+    "onboarding.proto_cli",
+    "components.common.serve_cli",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ai4cop", description="AI4Copernicus components for the AI4EU Experiments / Graphene platform"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; domain errors become one readable line on stderr and a non-zero exit."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except Ai4copError as err:
+        print(f"ai4cop {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"ai4cop {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

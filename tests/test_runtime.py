@@ -1,0 +1,145 @@
+"""The server runtime: a real gRPC server on port 0 with health and reflection, graceful stop, /healthz, settings."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import grpc
+import pytest
+from fastapi.testclient import TestClient
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from components.common import contract
+from components.common.errors import InvalidInput, grpc_errors
+from components.common.server import ServiceBinding, create_server
+from components.common.settings import ComponentSettings, SecretStr, SettingsConfigDict
+from components.common.web import WebServer, create_web_app
+
+
+class EchoSettings(ComponentSettings):
+    model_config = SettingsConfigDict(env_prefix="ECHOTEST_", frozen=True)
+    token: SecretStr = SecretStr("")
+
+
+class Broker(contract.services().DataBrokerServicer):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    @grpc_errors
+    def next_product(self, request, context):  # type: ignore[no-untyped-def]
+        return contract.messages().Product(id="p1")
+
+    @grpc_errors
+    def search(self, request, context):  # type: ignore[no-untyped-def]
+        if not request.aoi_wkt:
+            raise InvalidInput("aoi_wkt is required")
+        self.release.wait(10)
+        yield contract.messages().Product(id="slow")
+
+
+def _binding(servicer: Broker) -> ServiceBinding:
+    return ServiceBinding("DataBroker", lambda s: contract.services().add_DataBrokerServicer_to_server(servicer, s))
+
+
+@pytest.fixture
+def server():  # type: ignore[no-untyped-def]
+    servicer = Broker()
+    srv, port = create_server([_binding(servicer)], EchoSettings(host="127.0.0.1", port=0))
+    srv.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    yield srv, channel, servicer
+    servicer.release.set()
+    channel.close()
+    srv.stop(0)
+
+
+def test_health_serving_per_service_and_overall(server) -> None:  # type: ignore[no-untyped-def]
+    _, channel, _ = server
+    stub = health_pb2_grpc.HealthStub(channel)
+    for name in ("", "DataBroker"):
+        reply = stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_reflection_lists_the_service(server) -> None:  # type: ignore[no-untyped-def]
+    _, channel, _ = server
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
+                                        timeout=5)
+    names = {s.name for reply in replies for s in reply.list_services_response.service}
+    assert {"DataBroker", "grpc.health.v1.Health"} <= names
+
+
+def test_domain_error_becomes_invalid_argument(server) -> None:  # type: ignore[no-untyped-def]
+    _, channel, _ = server
+    stub = contract.services().DataBrokerStub(channel)
+    with pytest.raises(grpc.RpcError) as info:
+        list(stub.search(contract.messages().SearchQuery(), timeout=5))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "aoi_wkt is required" in info.value.details()
+    assert stub.next_product(contract.messages().Empty(), timeout=5).id == "p1"
+
+
+def test_graceful_stop_turns_health_not_serving_before_stopping(server) -> None:  # type: ignore[no-untyped-def]
+    srv, channel, servicer = server
+    stub = contract.services().DataBrokerStub(channel)
+    results: list[str] = []
+    call = stub.search(contract.messages().SearchQuery(aoi_wkt="x"), timeout=10)
+    reader = threading.Thread(target=lambda: results.extend(p.id for p in call))
+    reader.start()
+    time.sleep(0.3)
+    stopper = threading.Thread(target=srv.stop, args=(5,))
+    stopper.start()
+    time.sleep(0.3)
+    # new rpcs are refused once stop() runs, so ask the health servicer itself
+    for name in ("", "DataBroker"):
+        reply = srv.health.Check(health_pb2.HealthCheckRequest(service=name), None)
+        assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+    servicer.release.set()
+    stopper.join(10)
+    reader.join(10)
+    assert results == ["slow"], "the in-flight rpc finished within the grace period"
+
+
+def test_web_app_answers_healthz() -> None:
+    client = TestClient(create_web_app("demo"))
+    assert client.get("/healthz").json() == {"status": "ok", "component": "demo"}
+
+
+def test_web_server_runs_on_a_free_port_and_stops() -> None:
+    import requests
+
+    web = WebServer(create_web_app("demo"), "127.0.0.1", 0)
+    web.start()
+    try:
+        for _ in range(50):
+            try:
+                reply = requests.get(f"http://127.0.0.1:{web.port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert reply.status_code == 200
+    finally:
+        web.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{web.port}/healthz", timeout=2)
+
+
+def test_settings_from_env_with_masked_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECHOTEST_PORT", "9999")
+    monkeypatch.setenv("ECHOTEST_TOKEN", "s3cr3t-value")
+    settings = EchoSettings()
+    assert settings.port == 9999
+    assert settings.web_port == 8062
+    assert "s3cr3t-value" not in repr(settings) and "s3cr3t-value" not in str(settings)
+    assert settings.token.get_secret_value() == "s3cr3t-value"
+
+
+def test_settings_reject_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("ECHOTEST_PORT", "not-a-port")
+    with pytest.raises(ValidationError):
+        EchoSettings()
