@@ -14,6 +14,7 @@ from components.common.errors import Ai4copError
 COMMAND_MODULES = [
     "onboarding.proto_cli",
     "components.common.serve_cli",
+    "components.comax.cli",
 ]
 
 
