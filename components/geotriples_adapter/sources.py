@@ -1,0 +1,152 @@
+"""Logical sources of the standard RML reference formulations: CSV, JSONPath (streamed where possible), XPath."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from components.common.errors import InvalidInput, NotFound, UnreadableData
+from components.geotriples_adapter.mapping import QL, LogicalSource, Mapping
+from components.geotriples_adapter.records import RecordSource, Source, dict_lookup
+
+_SIMPLE_ITERATOR = re.compile(r"\$((?:\.[A-Za-z_][\w-]*|\[['\"][^'\"\]]+['\"]\])*)\[\*\]\Z")
+_SIMPLE_REFERENCE = re.compile(r"(?:\$\.)?[^.$@\[\]*()?]+(?:\.[^.$@\[\]*()?]+)*\Z")
+
+Opener = Callable[[Path, LogicalSource, Mapping], Source]
+
+
+def resolve(mapping: Mapping, source: str) -> Path:
+    """The file a source names, relative to the mapping's folder; ``NotFound`` when it does not exist."""
+    path = Path(source)
+    if not path.is_absolute():
+        path = mapping.folder / path
+    if not path.is_file():
+        raise NotFound(f"source file {source!r} not found (looked in {path.parent})")
+    return path
+
+
+def open_source(logical: LogicalSource, mapping: Mapping) -> Source:
+    """A ``Source`` for a logical source, by its reference formulation."""
+    from components.geotriples_adapter.geosources import GEO_OPENERS
+
+    openers: dict[str, Opener] = {str(QL.CSV): open_csv, str(QL.JSONPath): open_json, str(QL.XPath): open_xml,
+                                  **GEO_OPENERS}
+    opener = openers.get(logical.formulation)
+    if opener is None:
+        raise InvalidInput(f"reference formulation {logical.formulation} is not supported "
+                           f"(supported: {', '.join(sorted(openers))})")
+    return opener(resolve(mapping, logical.source), logical, mapping)
+
+
+def open_csv(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:
+    delimiter = "\t" if path.suffix.lower() == ".tsv" and logical.delimiter == "," else logical.delimiter
+
+    def records() -> Iterator[dict[str, Any]]:
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                yield from csv.DictReader(handle, delimiter=delimiter)
+        except (UnicodeDecodeError, csv.Error) as err:
+            raise UnreadableData(f"{path.name} is not readable CSV: {err}") from err
+
+    return RecordSource(records, dict_lookup)
+
+
+def open_json(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:
+    iterator = logical.iterator or "$"
+    match = _SIMPLE_ITERATOR.match(iterator)
+
+    def streamed() -> Iterator[Any]:
+        import ijson
+
+        assert match is not None
+        keys = re.findall(r"\.([A-Za-z_][\w-]*)|\[['\"]([^'\"\]]+)['\"]\]", match.group(1))
+        prefix = ".".join([a or b for a, b in keys] + ["item"])
+        try:
+            with path.open("rb") as handle:
+                yield from ijson.items(handle, prefix, use_float=True)
+        except ijson.JSONError as err:
+            raise UnreadableData(f"{path.name} is not valid JSON: {err}") from err
+
+    def loaded() -> Iterator[Any]:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as err:
+            raise UnreadableData(f"{path.name} is not valid JSON: {err}") from err
+        for found in _jsonpath(iterator).find(document):
+            yield found.value
+
+    return RecordSource(streamed if match else loaded, json_lookup)
+
+
+@functools.lru_cache(maxsize=512)
+def _jsonpath(expression: str) -> Any:
+    from jsonpath_ng.exceptions import JsonPathParserError
+    from jsonpath_ng.ext import parse
+
+    try:
+        return parse(expression)
+    except (JsonPathParserError, Exception) as err:
+        raise InvalidInput(f"invalid JSONPath {expression!r}: {err}") from err
+
+
+@functools.lru_cache(maxsize=512)
+def _dotted(reference: str) -> tuple[str, ...] | None:
+    if not _SIMPLE_REFERENCE.match(reference):
+        return None
+    return tuple(reference.removeprefix("$.").split("."))
+
+
+def json_lookup(record: Any, reference: str) -> list[Any]:
+    """Evaluate a JSONPath reference on one record; arrays give one value per element, null gives none."""
+    keys = _dotted(reference)
+    if keys is not None:
+        value = record
+        for key in keys:
+            if not isinstance(value, dict) or key not in value:
+                return []
+            value = value[key]
+        values = value if isinstance(value, list) else [value]
+    else:
+        values = []
+        for found in _jsonpath(reference).find(record):
+            values.extend(found.value if isinstance(found.value, list) else [found.value])
+    return [v for v in values if v is not None]
+
+
+def open_xml(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:
+    from lxml import etree
+
+    namespaces = dict(mapping.prefixes)
+
+    def records() -> Iterator[Any]:
+        try:
+            tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+        except etree.XMLSyntaxError as err:
+            raise UnreadableData(f"{path.name} is not valid XML: {err}") from err
+        nodes = _xpath(logical.iterator or "/*", tuple(sorted(namespaces.items())))(tree)
+        yield from (nodes if isinstance(nodes, list) else [])
+
+    def lookup(record: Any, reference: str) -> list[Any]:
+        result = _xpath(reference, tuple(sorted(namespaces.items())))(record)
+        if isinstance(result, list):
+            return [str(v) if isinstance(v, str) else v for v in result]
+        if isinstance(result, bool | float | str):
+            return [result]
+        return []
+
+    return RecordSource(records, lookup)
+
+
+@functools.lru_cache(maxsize=512)
+def _xpath(expression: str, namespaces: tuple[tuple[str, str], ...]) -> Any:
+    from lxml import etree
+
+    try:
+        return etree.XPath(expression, namespaces=dict(namespaces))
+    except etree.XPathSyntaxError as err:
+        raise InvalidInput(f"invalid XPath {expression!r}: {err}") from err

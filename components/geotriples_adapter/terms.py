@@ -1,0 +1,78 @@
+"""RDF terms as N-Triples text: IRIs, literals and blank nodes, with R2RML's IRI-safe template encoding."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from components.common.errors import InvalidInput
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+GEO = "http://www.opengis.net/ont/geosparql#"
+WKT_LITERAL = GEO + "wktLiteral"
+GML_LITERAL = GEO + "gmlLiteral"
+STRDF_WKT = "http://strdf.di.uoa.gr/ontology#WKT"
+EPSG_IRI = "http://www.opengis.net/def/crs/EPSG/0/"
+
+_SAFE = re.compile(r"[A-Za-z0-9\-._~]*\Z")
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_LANG = re.compile(r"([A-Za-z]{2,3}|[ixIX])(-[A-Za-z0-9]{1,8})*\Z")
+_LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_BNODE_UNSAFE = re.compile(r"[^A-Za-z0-9_\-]")
+
+
+def iri_safe(value: str) -> str:
+    """Percent-encode a value for an IRI template (R2RML 7.3: keep unreserved and non-ASCII characters)."""
+    if _SAFE.match(value):
+        return value
+    return "".join(ch if ord(ch) > 127 else quote(ch, safe="-._~") for ch in value)
+
+
+def is_absolute(iri: str) -> bool:
+    """True when ``iri`` has a scheme."""
+    return _ABSOLUTE.match(iri) is not None
+
+
+def iri(value: str, base: str | None = None) -> str:
+    """``<value>``, resolved against ``base`` when relative; ``InvalidInput`` when it is not a valid IRI."""
+    if not is_absolute(value):
+        if base is None:
+            raise InvalidInput(f"{value!r} is not an absolute IRI and the mapping has no base IRI")
+        value = base + value
+    if _IRI_FORBIDDEN.search(value):
+        raise InvalidInput(f"{value!r} is not a valid IRI")
+    return f"<{value}>"
+
+
+def literal(value: str, datatype: str | None = None, language: str | None = None) -> str:
+    """A literal in N-Triples syntax (only ``\\``, ``"``, newline and carriage return need escaping)."""
+    text = value.translate(_LITERAL_ESCAPES)
+    if language:
+        return f'"{text}"@{language}'
+    if datatype and datatype != XSD + "string":
+        return f'"{text}"^^<{datatype}>'
+    return f'"{text}"'
+
+
+def blank(label: str) -> str:
+    """A blank node whose label is derived from ``label`` (same label, same node)."""
+    return "_:" + _BNODE_UNSAFE.sub(lambda m: f"x{ord(m.group()):X}", label)
+
+
+def check_language(tag: str) -> str:
+    """The tag when it is a well-formed BCP 47 language tag, ``InvalidInput`` otherwise."""
+    if not _LANG.match(tag):
+        raise InvalidInput(f"rr:language {tag!r} is not a valid language tag")
+    return tag
+
+
+def lexical(value: object) -> str:
+    """The lexical form of a source value (booleans lowercase, integral floats without '.0' kept as read)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return str(value)
