@@ -1,0 +1,97 @@
+"""The configured query as a source: one product per call, each exactly once, then ``Exhausted``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from components.common.errors import Ai4copError, Exhausted
+from components.databroker.catalogues import Catalogue
+from components.databroker.query import ProductRecord, Query
+
+logger = logging.getLogger(__name__)
+
+HISTORY = 500
+
+
+class ProductSource:
+    """Thread-safe cursor over a catalogue search.
+
+    After a failure (catalogue down...) the next call searches again and skips what was already
+    delivered, so a product is never repeated; changing the query starts over.
+    """
+
+    def __init__(self, open_catalogue: Callable[[], Catalogue], query: Query, history: int = HISTORY):
+        self._open = open_catalogue
+        self._lock = threading.Lock()
+        self._history: deque[dict[str, Any]] = deque(maxlen=history)
+        self._reset(query)
+
+    def _reset(self, query: Query) -> None:
+        self.query = query
+        self._products: Iterator[ProductRecord] | None = None
+        self._catalogue: Catalogue | None = None
+        self._delivered: set[str] = set()
+        self._exhausted = False
+        self._error = ""
+        self._history.clear()
+
+    @property
+    def delivered(self) -> int:
+        return len(self._delivered)
+
+    def next(self) -> tuple[ProductRecord, Query]:
+        """The next product and the query it answers; ``Exhausted`` once there are no more."""
+        with self._lock:
+            if self._exhausted:
+                raise Exhausted(f"no more products: all {self.delivered} of the query were delivered")
+            try:
+                record = self._advance()
+            except Ai4copError as err:
+                self._error = str(err)
+                self._close()
+                raise
+            if record is None:
+                self._exhausted = True
+                self._close()
+                raise Exhausted(f"no more products: all {self.delivered} of the query were delivered")
+            self._error = ""
+            self._delivered.add(record.id)
+            self._history.append(record.as_dict())
+            return record, self.query
+
+    def _advance(self) -> ProductRecord | None:
+        if self._products is None:
+            self._catalogue = self._open()
+            self._products = self._catalogue.search(self.query)
+        for record in self._products:
+            if record.id not in self._delivered:
+                return record
+        return None
+
+    def restart(self, query: Query) -> None:
+        """Serve ``query`` from its first product on."""
+        with self._lock:
+            self._close()
+            self._reset(query)
+        logger.info("source query changed: %s", query)
+
+    def status(self) -> dict[str, Any]:
+        """Products delivered so far (the most recent ``HISTORY``), count, state and last error."""
+        with self._lock:
+            state = "exhausted" if self._exhausted else ("error" if self._error else "ready")
+            return {"state": state, "delivered": self.delivered, "error": self._error,
+                    "products": list(self._history)}
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        self._products = None
+        if self._catalogue is not None:
+            self._catalogue.close()
+            self._catalogue = None
