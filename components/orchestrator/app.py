@@ -1,0 +1,33 @@
+"""The orchestrator component: settings (prefix ``ORCHESTRATOR_``) and ``build``."""
+
+from __future__ import annotations
+
+from components.common.server import Component
+from components.common.settings import ComponentSettings, SettingsConfigDict
+from components.orchestrator.core import Orchestrator
+from components.orchestrator.engine import RunOptions
+from components.orchestrator.servicer import binding
+
+
+class Settings(ComponentSettings):
+    """``ORCHESTRATOR_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore", frozen=True)
+
+    default_queuesize: int = 64
+    startup_timeout: float = 60.0
+    call_timeout: float = 0.0
+    retries: int = 2
+    continue_on_error: bool = False
+
+    def run_options(self) -> RunOptions:
+        """The run defaults these settings give (``queuesize``/``iterations`` come from ``initialize``)."""
+        return RunOptions(queuesize=self.default_queuesize, startup_timeout=self.startup_timeout,
+                          call_timeout=self.call_timeout or None, retries=self.retries,
+                          continue_on_error=self.continue_on_error)
+
+
+def build(settings: Settings) -> Component:
+    """The orchestrator's gRPC service (no extra HTTP routes beyond ``/healthz``)."""
+    orchestrator = Orchestrator(settings.run_options())
+    return Component("orchestrator", [binding(orchestrator)], on_stop=[orchestrator.close])

@@ -1,0 +1,142 @@
+"""Orchestration events and their subscribers (what ``observe`` streams).
+
+A subscription follows one run: it ends after that run's final event (``run.finished`` or ``run.failed``).
+A subscriber that arrives after a run has ended gets that final event at once and ends, so a client that
+waits for the stream to end never hangs. A slow subscriber never slows the run: past ``backlog`` pending
+events, ordinary events are dropped for it (the final event is always delivered).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from components.common.errors import InvalidInput
+
+FINISHED = "run.finished"
+FAILED = "run.failed"
+FINAL_EVENTS = frozenset({FINISHED, FAILED})
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event: the run label, the platform's event name, the node it concerns, string details."""
+
+    run: str
+    name: str
+    component: str
+    detail: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def final(self) -> bool:
+        return self.name in FINAL_EVENTS
+
+
+def _compile(pattern: str, what: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern or ".*")
+    except re.error as err:
+        raise InvalidInput(f"{what} {pattern!r} is not a valid regular expression: {err}") from err
+
+
+class Subscription:
+    """The events one observer asked for (``re.search`` on name and component), until the run's final event."""
+
+    def __init__(self, name_regex: str, component_regex: str, backlog: int):
+        self._name = _compile(name_regex, "name_regex")
+        self._component = _compile(component_regex, "component_regex")
+        self._backlog = backlog
+        self._pending: deque[Event] = deque()
+        self._cond = threading.Condition()
+        self._ended = False
+        self.dropped = 0
+
+    def matches(self, event: Event) -> bool:
+        return bool(self._name.search(event.name) and self._component.search(event.component))
+
+    def deliver(self, event: Event) -> None:
+        with self._cond:
+            if self._ended:
+                return
+            if event.final:
+                if self.matches(event):
+                    self._pending.append(event)
+                self._ended = True
+            elif not self.matches(event):
+                return
+            elif len(self._pending) >= self._backlog:
+                self.dropped += 1
+                return
+            else:
+                self._pending.append(event)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """End the subscription now (the observer went away, or the orchestrator stops)."""
+        with self._cond:
+            self._ended = True
+            self._cond.notify_all()
+
+    def __iter__(self) -> Iterator[Event]:
+        while True:
+            with self._cond:
+                while not self._pending and not self._ended:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                event = self._pending.popleft()
+            yield event
+
+
+class EventBus:
+    """Fan events out to subscriptions; remembers the last run's final event for late observers."""
+
+    def __init__(self, backlog: int = 10_000):
+        self._backlog = backlog
+        self._lock = threading.Lock()
+        self._subscriptions: list[Subscription] = []
+        self._final: Event | None = None
+
+    def subscribe(self, name_regex: str = ".*", component_regex: str = ".*") -> Subscription:
+        """A new subscription; after a finished run (and before the next ``reset``) it gets the final event."""
+        subscription = Subscription(name_regex, component_regex, self._backlog)
+        with self._lock:
+            if self._final is not None:
+                subscription.deliver(self._final)
+            else:
+                self._subscriptions.append(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subscription.close()
+        with self._lock:
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+
+    @property
+    def has_subscribers(self) -> bool:
+        return bool(self._subscriptions)
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            targets = list(self._subscriptions)
+            if event.final:
+                self._final = event
+                self._subscriptions.clear()
+        for subscription in targets:
+            subscription.deliver(event)
+
+    def reset(self) -> None:
+        """Forget the last final event: observers now wait for the next run."""
+        with self._lock:
+            self._final = None
+
+    def close(self) -> None:
+        """End every subscription (the orchestrator is shutting down)."""
+        with self._lock:
+            targets, self._subscriptions = list(self._subscriptions), []
+        for subscription in targets:
+            subscription.close()
