@@ -1,0 +1,210 @@
+"""Container images of the components: what each one is, and building them with docker or buildah.
+
+``docker`` is used when its daemon answers; otherwise ``buildah`` builds without a daemon
+(``--storage-driver vfs``, ``--isolation chroot``). The build context is the repository root.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from components.common.errors import InvalidInput, Unavailable, UpstreamError
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TAG = "latest"
+# Where the host's CA bundle appears inside a buildah RUN step (pip is told with PIP_CERT).
+BUILD_CA_PATH = "/run/ai4cop-build/ca-certificates.crt"
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One component's image: its package directory, repository name and the proto it carries."""
+
+    component: str
+    package: str
+    repository: str
+    proto: str
+
+    @property
+    def dockerfile(self) -> str:
+        return f"components/{self.package}/Dockerfile"
+
+    @property
+    def license(self) -> str:
+        return f"components/{self.package}/license.json"
+
+
+IMAGES: dict[str, ImageSpec] = {
+    "databroker": ImageSpec("databroker", "databroker", "ai4cop-databroker", "components/databroker/model.proto"),
+    "comax": ImageSpec("comax", "comax", "ai4cop-comax", "components/comax/model.proto"),
+    "geotriples": ImageSpec("geotriples", "geotriples_adapter", "ai4cop-geotriples",
+                            "components/geotriples_adapter/model.proto"),
+    "orchestrator": ImageSpec("orchestrator", "orchestrator", "ai4cop-orchestrator",
+                              "components/orchestrator/orchestrator.proto"),
+}
+
+
+def image_spec(component: str) -> ImageSpec:
+    """The image of ``component``; ``InvalidInput`` naming the known ones otherwise."""
+    if component not in IMAGES:
+        raise InvalidInput(f"unknown component {component!r}; known: {', '.join(sorted(IMAGES))}")
+    return IMAGES[component]
+
+
+def image_ref(component: str, registry: str = "", tag: str = DEFAULT_TAG) -> str:
+    """``[registry/]ai4cop-<name>:tag`` for ``component`` (the orchestrator's naming, one place)."""
+    from components.orchestrator.images import image_for_component
+
+    return image_for_component(image_spec(component).component, registry, tag)
+
+
+def docker_available() -> bool:
+    """True when a ``docker`` client is installed and its daemon answers."""
+    if shutil.which("docker") is None:
+        return False
+    try:
+        proc = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True,
+                              text=True, timeout=15, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0 and bool(proc.stdout.strip())
+
+
+def buildah_command() -> list[str]:
+    """``buildah`` with the storage every command here shares (vfs works everywhere, no overlay needed)."""
+    return ["buildah", "--storage-driver", "vfs"]
+
+
+def detect_builder() -> str:
+    """``"docker"`` when a daemon answers, else ``"buildah"``; ``Unavailable`` saying why when neither works."""
+    if docker_available():
+        return "docker"
+    if shutil.which("buildah"):
+        return "buildah"
+    raise Unavailable("no image builder: docker has no daemon answering and buildah is not installed "
+                      "(apt-get install buildah)")
+
+
+@dataclass(frozen=True)
+class PipSettings:
+    """How pip inside a build reaches the package index: build arguments plus files to mount (buildah only)."""
+
+    build_args: dict[str, str]
+    mounts: dict[str, str]
+
+
+def pip_settings(config: Mapping[str, str], env: Mapping[str, str]) -> PipSettings:
+    """The host's pip index settings, as a build should use them.
+
+    ``config`` is ``pip config list`` parsed (``{"global.index-url": ...}``), ``env`` the environment, which
+    wins as it does for pip. Only http(s) indexes pass: ``file://`` indexes and local find-links are the
+    host's own caches. The CA bundle pip trusts is mounted read-only, so TLS stays verified.
+    """
+
+    def setting(key: str) -> str:
+        env_value = env.get(f"PIP_{key.upper().replace('-', '_')}")
+        if env_value is not None:
+            return env_value
+        for section in (":env:", "install", "global"):
+            if f"{section}.{key}" in config:
+                return config[f"{section}.{key}"]
+        return ""
+
+    args: dict[str, str] = {}
+    index = setting("index-url")
+    if index.startswith(("http://", "https://")):
+        args["PIP_INDEX_URL"] = index
+    extra = " ".join(url for url in setting("extra-index-url").split() if url.startswith(("http://", "https://")))
+    if extra:
+        args["PIP_EXTRA_INDEX_URL"] = extra
+    mounts: dict[str, str] = {}
+    cert = setting("cert") or env.get("REQUESTS_CA_BUNDLE", "") or env.get("SSL_CERT_FILE", "")
+    if cert and Path(cert).is_file():
+        mounts[str(Path(cert).resolve())] = BUILD_CA_PATH
+        args["PIP_CERT"] = BUILD_CA_PATH
+    return PipSettings(args, mounts)
+
+
+def host_pip_config() -> dict[str, str]:
+    """``pip config list`` of the host, as ``{"section.key": value}`` (empty when pip cannot tell)."""
+    proc = subprocess.run(["python3", "-m", "pip", "config", "list"], capture_output=True, text=True,
+                          check=False, timeout=60)
+    result = {}
+    for line in proc.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            result[key.strip()] = value.strip().strip("'\"")
+    return result
+
+
+def build_command(builder: str, spec: ImageSpec, ref: str, base_image: str | None, pip: PipSettings,
+                  context: Path = REPO_ROOT) -> list[str]:
+    """The command that builds ``spec`` as ``ref`` with ``builder`` from the repository root."""
+    args = dict(pip.build_args)
+    if base_image:
+        args["BASE_IMAGE"] = base_image
+    if builder == "docker":
+        cmd = ["docker", "build"]
+    else:
+        cmd = [*buildah_command(), "bud", "--isolation", "chroot"]
+        for source, target in pip.mounts.items():
+            cmd += ["-v", f"{source}:{target}:ro"]
+    for key, value in sorted(args.items()):
+        cmd += ["--build-arg", f"{key}={value}"]
+    return [*cmd, "-f", str(context / spec.dockerfile), "-t", ref, str(context)]
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    component: str
+    ref: str
+    seconds: float
+
+
+def build_images(components: Sequence[str], registry: str = "", tag: str = DEFAULT_TAG,
+                 base_image: str | None = None, builder: str | None = None,
+                 context: Path = REPO_ROOT) -> list[BuiltImage]:
+    """Build the images of ``components`` (in order) and return their references and build times."""
+    specs = [image_spec(name) for name in components]
+    builder = builder or detect_builder()
+    pip = pip_settings(host_pip_config(), os.environ)
+    built = []
+    for spec in specs:
+        ref = image_ref(spec.component, registry, tag)
+        cmd = build_command(builder, spec, ref, base_image, pip, context)
+        logger.info("building %s: %s", ref, " ".join(cmd))
+        started = time.monotonic()
+        proc = subprocess.run(cmd, check=False)
+        if proc.returncode != 0:
+            raise UpstreamError(f"{builder} failed building {ref} (exit {proc.returncode}); see its output above")
+        built.append(BuiltImage(spec.component, ref, time.monotonic() - started))
+    return built
+
+
+def image_size(ref: str, builder: str | None = None) -> int:
+    """The size in bytes of local image ``ref``."""
+    builder = builder or detect_builder()
+    if builder == "docker":
+        cmd = ["docker", "image", "inspect", "--format", "{{.Size}}", ref]
+    else:
+        cmd = [*buildah_command(), "images", "--format", "{{.Size}}", "--noheading", ref]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
+    if proc.returncode != 0:
+        raise UpstreamError(f"cannot inspect image {ref}: {proc.stderr.strip()}")
+    return _parse_size(proc.stdout.strip().splitlines()[0])
+
+
+def _parse_size(text: str) -> int:
+    """``"123"`` or buildah's ``"215 MB"`` as bytes (decimal units, as buildah prints them)."""
+    units = {"B": 1, "KB": 10**3, "kB": 10**3, "MB": 10**6, "GB": 10**9}
+    number, _, unit = text.partition(" ")
+    return int(float(number) * units.get(unit.strip(), 1))
