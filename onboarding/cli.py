@@ -15,6 +15,8 @@ COMMAND_MODULES = [
     "onboarding.proto_cli",
     "components.common.serve_cli",
     "components.comax.cli",
+    "components.databroker.cli",
+    "components.geotriples_adapter.cli",
 ]
 
 

@@ -17,7 +17,9 @@ from components.databroker.catalogues.common import WORLD, parse_stamp
 
 ALONG_CELLS = 60
 ACROSS_CELLS = 4
-SIMPLIFY_DEG = 0.05
+SIMPLIFY_DEG = 0.1
+GRID_DEG = 0.001
+MIN_AREA = 0.01
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,11 @@ def footprint_of(lat: np.ndarray, lon: np.ndarray) -> BaseGeometry:
             cells.extend(_cell(ring_lat, ring_lon))
     if not cells:
         raise UnreadableData("geolocation outlines no area")
-    return shapely.make_valid(shapely.simplify(shapely.union_all(cells), SIMPLIFY_DEG))
+    merged = shapely.union_all(shapely.set_precision(cells, GRID_DEG))
+    simple = shapely.make_valid(shapely.simplify(merged, SIMPLIFY_DEG))
+    # Drop the slivers that cutting cells at the antimeridian and snapping leave behind.
+    parts = [part for part in shapely.get_parts(simple) if part.geom_type == "Polygon" and part.area > MIN_AREA]
+    return shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0]
 
 
 def _edges(size: int, cells: int) -> list[int]:
