@@ -1,0 +1,269 @@
+"""Open a product from a local path, ``s3://bucket/key`` or ``https://`` URL as an h5py file.
+
+Remote objects are read with ranged GETs through ``RangeFile``; the first request fetches the head of the object
+(HDF5 superblock and root metadata) and learns the object's size at the same time. Local files are opened
+directly. Failures become domain errors saying what went wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import h5py
+
+from components.comax.rangeio import RangeFile
+from components.common.errors import (
+    Ai4copError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+    UnreadableData,
+    UpstreamError,
+)
+
+logger = logging.getLogger(__name__)
+
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """How to reach sources. S3 values left empty fall back to the standard AWS environment and files."""
+
+    s3_endpoint: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str | None = None
+    http_timeout: float = 30.0
+    block_size: int = 64 * 1024
+    cache_bytes: int = 64 * 1024 * 1024
+    readahead_blocks: int = 4
+    data_folder: Path | None = None
+    restrict_local: bool = False
+
+
+class OpenProduct:
+    """An open product: the h5py file, a way to prefetch byte ranges, and the bytes read so far."""
+
+    def __init__(self, h5: h5py.File, remote: RangeFile | None):
+        self.h5 = h5
+        self._remote = remote
+        self._local_bytes = 0
+
+    def prefetch(self, ranges: Iterable[tuple[int, int]]) -> None:
+        """Make the byte ranges local before h5py reads them (counted as read for local files)."""
+        ranges = list(ranges)
+        if self._remote is None:
+            self._local_bytes += sum(end - start for start, end in ranges)
+        else:
+            self._remote.prefetch(ranges)
+
+    @property
+    def failure(self) -> BaseException | None:
+        """The error behind a failed remote read (h5py reports it only as a generic OSError)."""
+        return self._remote.failure if self._remote is not None else None
+
+    @property
+    def bytes_read(self) -> int:
+        return self._remote.bytes_fetched if self._remote is not None else self._local_bytes
+
+
+class Sources:
+    """Opens hrefs; holds one S3 client and one HTTP session, created on first use."""
+
+    def __init__(self, config: SourceConfig):
+        self.config = config
+        self._lock = threading.Lock()
+        self._s3: Any = None
+        self._http: Any = None
+
+    @contextmanager
+    def open(self, href: str) -> Iterator[OpenProduct]:
+        """Open ``href``; raises NotFound, PermissionDenied, Unavailable, UpstreamError or UnreadableData."""
+        parsed = urlparse(href)
+        remote: RangeFile | None = None
+        if parsed.scheme == "s3":
+            remote = self._range_file(self._s3_fetcher(parsed.netloc, parsed.path.lstrip("/"), href))
+            target: Any = remote
+        elif parsed.scheme in ("http", "https"):
+            remote = self._range_file(HttpFetcher(self._session(), href, self.config.http_timeout))
+            target = remote
+        elif parsed.scheme in ("", "file") or re.fullmatch(r"[A-Za-z]", parsed.scheme):
+            target = str(self._local_path(unquote(parsed.path) if parsed.scheme == "file" else href))
+        else:
+            raise InvalidInput(f"unsupported source {href!r}: use a path, file://, s3:// or https://")
+        try:
+            h5 = h5py.File(target, "r")
+        except OSError as err:
+            _reraise_fetch_failure(remote)
+            raise UnreadableData(f"{href}: not a netCDF-4/HDF5 file ({err})") from err
+        try:
+            yield OpenProduct(h5, remote)
+        finally:
+            h5.close()
+
+    def _range_file(self, fetcher: Any) -> RangeFile:
+        cfg = self.config
+        return RangeFile(fetcher, cfg.block_size, cfg.cache_bytes, cfg.readahead_blocks)
+
+    def _local_path(self, text: str) -> Path:
+        path = Path(text).expanduser()
+        if self.config.restrict_local:
+            folder = self.config.data_folder
+            if folder is None:
+                raise PermissionDenied("local files are not served: set COMAX_DATA_FOLDER to the data folder")
+            path = (folder / path) if not path.is_absolute() else path
+            if not path.resolve().is_relative_to(folder.resolve()):
+                raise PermissionDenied(f"{text}: local files must lie inside the data folder {folder}")
+        if not path.is_file():
+            raise NotFound(f"{text}: no such file")
+        return path
+
+    def _session(self) -> Any:
+        with self._lock:
+            if self._http is None:
+                import requests
+                from requests.adapters import HTTPAdapter
+                from urllib3.util.retry import Retry
+
+                session = requests.Session()
+                retry = Retry(total=3, backoff_factor=0.3, status_forcelist=(429, 500, 502, 503, 504),
+                              allowed_methods=("GET", "HEAD"))
+                adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._http = session
+            return self._http
+
+    def _s3_fetcher(self, bucket: str, key: str, href: str) -> S3Fetcher:
+        if not bucket or not key:
+            raise InvalidInput(f"{href!r} is not s3://bucket/key")
+        with self._lock:
+            if self._s3 is None:
+                self._s3 = make_s3_client(self.config)
+        return S3Fetcher(self._s3, bucket, key, self.config.block_size * self.config.readahead_blocks)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+
+
+def make_s3_client(config: SourceConfig) -> Any:
+    """A boto3 S3 client; endpoint and keys from ``config`` or the standard AWS settings (path-style when an
+    endpoint is given, as S3-compatible stores such as CREODIAS/CDSE ``eodata`` need)."""
+    import boto3
+    from botocore.config import Config
+
+    options: dict[str, Any] = {}
+    if config.s3_endpoint:
+        options["endpoint_url"] = config.s3_endpoint
+    if config.s3_access_key and config.s3_secret_key:
+        options["aws_access_key_id"] = config.s3_access_key
+        options["aws_secret_access_key"] = config.s3_secret_key
+    if config.s3_region:
+        options["region_name"] = config.s3_region
+    session = boto3.session.Session()
+    style = "path" if config.s3_endpoint or session.get_config_variable("endpoint_url") else "auto"
+    botocfg = Config(s3={"addressing_style": style}, connect_timeout=config.http_timeout,
+                     read_timeout=config.http_timeout, retries={"max_attempts": 3, "mode": "standard"},
+                     max_pool_connections=16)
+    return session.client("s3", config=botocfg, **options)
+
+
+def _reraise_fetch_failure(remote: RangeFile | None) -> None:
+    # h5py turns an exception raised inside a read into a generic OSError; surface the real cause.
+    if remote is not None and remote.failure is not None:
+        raise remote.failure
+
+
+class S3Fetcher:
+    """Ranged GETs of one S3 object; the constructor reads the head of the object and learns its size."""
+
+    def __init__(self, client: Any, bucket: str, key: str, head_bytes: int):
+        self._client = client
+        self.bucket, self.key = bucket, key
+        self.head = b""
+        self.size = 0
+        response = self._get(f"bytes=0-{head_bytes - 1}")
+        self.head = response["Body"].read()
+        match = _CONTENT_RANGE.match(response.get("ContentRange") or "")
+        self.size = int(match.group(3)) if match and match.group(3) != "*" else len(self.head)
+
+    def fetch(self, start: int, end: int) -> bytes:
+        return bytes(self._get(f"bytes={start}-{end - 1}")["Body"].read())
+
+    def _get(self, byte_range: str) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+        where = f"s3://{self.bucket}/{self.key}"
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=self.key, Range=byte_range)
+        except NoCredentialsError as err:
+            raise PermissionDenied(f"{where}: no S3 credentials configured") from err
+        except ClientError as err:
+            code = str(err.response.get("Error", {}).get("Code", ""))
+            message = err.response.get("Error", {}).get("Message", "") or code
+            if code in ("NoSuchKey", "NoSuchBucket", "404", "NotFound"):
+                raise NotFound(f"{where}: no such object ({code})") from err
+            if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"):
+                raise PermissionDenied(f"{where}: access denied ({message})") from err
+            if code == "InvalidRange":
+                raise UnreadableData(f"{where}: empty object") from err
+            raise UpstreamError(f"{where}: S3 error {code}: {message}") from err
+        except BotoCoreError as err:
+            raise Unavailable(f"{where}: S3 endpoint unreachable: {err}") from err
+
+
+class HttpFetcher:
+    """Ranged GETs of one URL; a server that ignores ``Range`` is read whole once and served from memory."""
+
+    def __init__(self, session: Any, url: str, timeout: float, head_bytes: int = 256 * 1024):
+        self._session = session
+        self.url = url
+        self._timeout = timeout
+        self.size = 0
+        response = self._get(0, head_bytes)
+        self.head = response.content
+        if response.status_code == 200:
+            self.size = len(self.head)
+            self._whole: bytes | None = self.head
+        else:
+            match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+            if not match or match.group(3) == "*":
+                raise UpstreamError(f"{url}: ranged GET answered without a usable Content-Range")
+            self.size = int(match.group(3))
+            self._whole = None
+
+    def fetch(self, start: int, end: int) -> bytes:
+        if self._whole is not None:
+            return self._whole[start:end]
+        return bytes(self._get(start, end).content)
+
+    def _get(self, start: int, end: int) -> Any:
+        import requests
+
+        try:
+            response = self._session.get(self.url, headers={"Range": f"bytes={start}-{end - 1}"},
+                                         timeout=self._timeout)
+        except requests.RequestException as err:
+            raise Unavailable(f"{self.url}: unreachable: {err}") from err
+        if response.status_code in (200, 206):
+            return response
+        if response.status_code == 404:
+            raise NotFound(f"{self.url}: not found (HTTP 404)")
+        if response.status_code in (401, 403):
+            raise PermissionDenied(f"{self.url}: access denied (HTTP {response.status_code})")
+        if response.status_code == 416:
+            raise UnreadableData(f"{self.url}: empty object")
+        error: Ai4copError = (Unavailable if response.status_code >= 500 else UpstreamError)(
+            f"{self.url}: HTTP {response.status_code}: {response.text[:200]}")
+        raise error
