@@ -13,7 +13,15 @@ from components.databroker.catalogues import CatalogueConfig, open_catalogue
 from components.databroker.http import HttpPolicy
 from components.databroker.query import build_query
 from tests.databroker_helpers import (
-    Request, as_json, odata_catalogue, odata_page, odata_product, resto_catalogue, resto_feature, serve, stac_api,
+    Request,
+    as_json,
+    odata_catalogue,
+    odata_page,
+    odata_product,
+    resto_catalogue,
+    resto_feature,
+    serve,
+    stac_api,
 )
 
 FAST = HttpPolicy(timeout=2.0, retries=3, backoff=0.01, backoff_cap=0.05)
@@ -138,9 +146,9 @@ def test_400_fails_at_once_with_the_server_message() -> None:
 
 
 def test_401_is_permission_denied() -> None:
-    with serve(lambda r: as_json({"error": {"message": "Unauthorized"}}, 401)) as server:
-        with pytest.raises(PermissionDenied, match="Unauthorized"):
-            list(catalogue("cdse", server.url).search(QUERY))
+    unauthorized = as_json({"error": {"message": "Unauthorized"}}, 401)
+    with serve(lambda r: unauthorized) as server, pytest.raises(PermissionDenied, match="Unauthorized"):
+        list(catalogue("cdse", server.url).search(QUERY))
 
 
 def test_html_answer_is_a_clear_input_error() -> None:
@@ -170,7 +178,7 @@ def test_a_hanging_server_times_out() -> None:
     policy = HttpPolicy(timeout=0.3, retries=1, backoff=0.01, backoff_cap=0.05)
     with serve(handle) as server:
         started = time.monotonic()
-        with pytest.raises(Unavailable, match="no answer within 0.3 s"):
+        with pytest.raises(Unavailable, match=r"no answer within 0\.3 s"):
             list(catalogue("cdse", server.url, policy).search(QUERY))
         release.set()
     assert time.monotonic() - started < 3
@@ -248,9 +256,9 @@ def test_stac_server_errors_are_mapped() -> None:
 
 
 def test_stac_url_answering_html_is_input_error() -> None:
-    with serve(lambda r: (200, {"Content-Type": "text/html"}, b"<html></html>")) as server:
-        with pytest.raises(InvalidInput):
-            list(catalogue("stac", server.url).search(QUERY))
+    page = (200, {"Content-Type": "text/html"}, b"<html></html>")
+    with serve(lambda r: page) as server, pytest.raises(InvalidInput):
+        list(catalogue("stac", server.url).search(QUERY))
 
 
 def test_unknown_catalogue_and_bad_url_are_input_errors() -> None:

@@ -1,0 +1,194 @@
+"""The data broker as served: gRPC source contract, search stream, web API, CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from fastapi.testclient import TestClient
+
+from components.common.contract import messages, services
+from components.common.server import create_server
+from components.common.web import create_web_app
+from components.databroker.app import Settings, build
+from onboarding.cli import main as cli_main
+from tests.databroker_helpers import odata_catalogue, serve
+
+Q = {"start": "2024-01-01", "end": "2024-01-08", "aoi": "10,40,20,50"}
+
+
+@pytest.fixture()
+def odata() -> Iterator[Any]:
+    with serve(lambda r: handler(r)) as server:
+        handler = odata_catalogue(23, lambda: server.url, page_items=5)
+        yield server
+
+
+def running(settings: Settings) -> Any:
+    component = build(settings)
+    server, port = create_server(component.services, settings)
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    return component, server, channel, services().DataBrokerStub(channel)
+
+
+def settings_for(url: str, **extra: Any) -> Settings:
+    return Settings(catalogue="cdse", url=url, host="127.0.0.1", port=0, retries=1, timeout_seconds=2, **Q,
+                    **extra)
+
+
+def test_next_product_serves_each_product_once_then_not_found(odata: Any) -> None:
+    _component, server, channel, stub = running(settings_for(odata.url))
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda _: _call(stub), range(30)))
+        names = [r for r in results if r != "NOT_FOUND"]
+        assert len(names) == 23 and len(set(names)) == 23
+        assert results.count("NOT_FOUND") == 7
+        with pytest.raises(grpc.RpcError) as err:
+            stub.next_product(messages().Empty(), timeout=5)
+        assert err.value.code() is grpc.StatusCode.NOT_FOUND
+    finally:
+        channel.close()
+        server.stop(0)
+
+
+def _call(stub: Any) -> str:
+    try:
+        product = stub.next_product(messages().Empty(), timeout=10)
+    except grpc.RpcError as err:
+        return err.code().name
+    assert product.aoi_wkt.startswith("POLYGON") and product.query_start == "2024-01-01T00:00:00Z"
+    assert product.query_end == "2024-01-08T00:00:00Z" and product.href.startswith("s3://eodata/")
+    return str(product.name)
+
+
+def test_next_product_in_order_and_product_fields(odata: Any) -> None:
+    _component, server, channel, stub = running(settings_for(odata.url, limit=3))
+    try:
+        products = [stub.next_product(messages().Empty(), timeout=5) for _ in range(3)]
+        assert [p.start for p in products] == sorted(p.start for p in products)
+        first = products[0]
+        assert first.size_bytes == 455000000 and first.product_type == "L2__CO____"
+        assert first.collection == "SENTINEL-5P" and first.catalogue == "cdse" and first.checksum.startswith("MD5:")
+        assert first.start == "2024-01-01T00:00:00Z" and first.footprint_wkt.startswith("POLYGON")
+        with pytest.raises(grpc.RpcError) as err:
+            stub.next_product(messages().Empty(), timeout=5)
+        assert err.value.code() is grpc.StatusCode.NOT_FOUND
+    finally:
+        channel.close()
+        server.stop(0)
+
+
+def test_search_streams_and_rejects_bad_queries(odata: Any) -> None:
+    _component, server, channel, stub = running(settings_for(odata.url))
+    try:
+        query = messages().SearchQuery(aoi_wkt="POLYGON((0 0, 5 0, 5 5, 0 5, 0 0))", start="2024-01-02",
+                                       end="2024-01-03", limit=7)
+        products = list(stub.search(query, timeout=10))
+        assert len(products) == 7 and products[0].query_start == "2024-01-02T00:00:00Z"
+        assert "POLYGON ((0 0, 5 0, 5 5, 0 5, 0 0))" in odata.requests[-1].params["$filter"]
+        bad = [messages().SearchQuery(aoi_wkt="POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))"),
+               messages().SearchQuery(start="2024-02-01", end="2024-01-01"),
+               messages().SearchQuery(catalogue="eofinder"),
+               messages().SearchQuery(product_type="L2__XX____"),
+               messages().SearchQuery(aoi_wkt="not wkt")]
+        for request in bad:
+            with pytest.raises(grpc.RpcError) as err:
+                list(stub.search(request, timeout=5))
+            assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
+    finally:
+        channel.close()
+        server.stop(0)
+
+
+def test_catalogue_failure_is_unavailable_and_the_source_survives(tmp_path: Path) -> None:
+    _component, server, channel, stub = running(settings_for("http://127.0.0.1:9"))
+    try:
+        with pytest.raises(grpc.RpcError) as err:
+            stub.next_product(messages().Empty(), timeout=10)
+        assert err.value.code() is grpc.StatusCode.UNAVAILABLE
+        with pytest.raises(grpc.RpcError) as err:
+            stub.next_product(messages().Empty(), timeout=10)
+        assert err.value.code() is grpc.StatusCode.UNAVAILABLE
+    finally:
+        channel.close()
+        server.stop(0)
+
+
+def test_web_api_shows_and_changes_the_query(odata: Any) -> None:
+    component = build(settings_for(odata.url, token="s3cr3t"))
+    client = TestClient(create_web_app("databroker", component.web_app))
+    assert "Data broker" in client.get("/").text
+    query = client.get("/api/query").json()
+    assert query["catalogue"] == "cdse" and query["start"] == "2024-01-01T00:00:00Z"
+    assert "s3cr3t" not in json.dumps(query)
+    answer = client.put("/api/query", json={"start": "2024-01-03", "limit": 2})
+    assert answer.status_code == 200 and answer.json()["start"] == "2024-01-03T00:00:00Z"
+    assert answer.json()["limit"] == 2 and answer.json()["end"] == "2024-01-08T00:00:00Z"
+    for body in ({"aoi": "POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))"}, {"end": "2023-01-01"},
+                 {"processing_mode": "FAST"}, {"limit": -1}, {"product_type": "L2__XX____"}):
+        bad = client.put("/api/query", json=body)
+        assert bad.status_code == 422, body
+        assert bad.json()["detail"]
+    assert client.get("/api/query").json()["start"] == "2024-01-03T00:00:00Z"  # bad input lost nothing
+    assert client.get("/api/products").json() == {"state": "ready", "delivered": 0, "error": "", "products": []}
+
+
+def test_web_products_list_follows_the_source(odata: Any) -> None:
+    component, server, channel, stub = running(settings_for(odata.url))
+    client = TestClient(create_web_app("databroker", component.web_app))
+    try:
+        names = [stub.next_product(messages().Empty(), timeout=5).name for _ in range(4)]
+        status = client.get("/api/products").json()
+        assert status["delivered"] == 4 and [p["name"] for p in status["products"]] == names
+        client.put("/api/query", json={"limit": 1})
+        assert client.get("/api/products").json()["delivered"] == 0
+        assert stub.next_product(messages().Empty(), timeout=5).name == names[0]  # restarted from the first
+    finally:
+        channel.close()
+        server.stop(0)
+
+
+def test_settings_mask_secrets_and_pick_the_product_dir(tmp_path: Path) -> None:
+    settings = Settings(token="s3cr3t", password="pw", shared_folder_path=tmp_path)
+    assert "s3cr3t" not in repr(settings) and "pw'" not in repr(settings)
+    assert "s3cr3t" not in repr(settings.catalogue_config())
+    assert settings.product_dir() == tmp_path / "s5p"
+    assert Settings(dir=tmp_path).product_dir() == tmp_path
+
+
+def test_build_rejects_bad_configuration() -> None:
+    from components.common.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="unknown catalogue"):
+        build(Settings(catalogue="eofinder"))
+    with pytest.raises(InvalidInput, match="end"):
+        build(Settings(catalogue="cdse", start="2024-02-01", end="2024-01-01"))
+
+
+def test_cli_json_and_table(odata: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["search", "--catalogue", "cdse", "--url", odata.url, "--aoi=10,40,20,50", "--start", "2024-01-01",
+            "--end", "2024-01-08"]
+    assert cli_main([*args, "--json", "--limit", "12"]) == 0
+    products = json.loads(capsys.readouterr().out)
+    assert len(products) == 12
+    assert {"id", "name", "href", "start", "end", "footprint_wkt", "size_bytes", "product_type"} <= set(products[0])
+    assert products[0]["start"].endswith("Z") and products[0]["href"].startswith("s3://")
+    assert cli_main(args) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].split()[:3] == ["start", "end", "size"] and out.splitlines()[-1] == "23 products"
+    assert "cdse: page 1, 5 products" in err
+
+
+def test_cli_bad_input_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["search", "--aoi", "POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "self-intersection" in err[0].lower()
+    assert cli_main(["search", "--start", "2024-02-01", "--end", "2024-01-01"]) == 2
+    assert "before start" in capsys.readouterr().err
