@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "components.comax.cli",
     "components.databroker.cli",
     "components.geotriples_adapter.cli",
+    "onboarding.deploy_cli",
+    "components.orchestrator.cli",
 ]
 
 

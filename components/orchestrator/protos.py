@@ -11,8 +11,9 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from google.protobuf import descriptor_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
 
 from components.common.errors import InvalidInput
 from onboarding.protocheck import compile_proto
@@ -45,10 +46,20 @@ class NodeProto:
     service: str
     rpcs: dict[str, Rpc]
     messages: dict[str, descriptor_pb2.DescriptorProto]
+    file: descriptor_pb2.FileDescriptorProto
 
     def is_empty(self, type_name: str) -> bool:
         """Whether ``type_name`` is the platform's start/stop marker (a message named ``Empty``)."""
         return type_name.rsplit(".", 1)[-1] == "Empty"
+
+    def decode(self, type_name: str, data: bytes) -> dict[str, Any]:
+        """A serialized message of this proto as a dict (proto field names, every field present)."""
+        pool = descriptor_pool.DescriptorPool()
+        pool.Add(self.file)
+        cls = message_factory.GetMessageClass(pool.FindMessageTypeByName(type_name))
+        message = cls.FromString(data)
+        return json_format.MessageToDict(message, preserving_proto_field_name=True,
+                                         always_print_fields_with_no_presence=True)
 
     def shape(self, type_name: str) -> Shape:
         """The wire structure of a message: sorted (number, label, type, nested shape) per field."""
@@ -91,7 +102,7 @@ def from_descriptor(fd: descriptor_pb2.FileDescriptorProto) -> NodeProto:
                     m.client_streaming, m.server_streaming)
         for m in service.method
     }
-    return NodeProto(service.name, rpcs, messages)
+    return NodeProto(service.name, rpcs, messages, fd)
 
 
 def parse_proto(text: str, filename: str = "model.proto") -> NodeProto:

@@ -1,0 +1,250 @@
+"""``ai4cop blueprint check``, ``ai4cop up``, ``ai4cop run`` and ``ai4cop demo``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    blueprint = subparsers.add_parser("blueprint", help="check a pipeline blueprint.json")
+    actions = blueprint.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="graph, message and platform proto checks; exit 1 on any problem")
+    check.add_argument("blueprint", type=Path)
+    check.add_argument("--protos", type=Path, help="folder of <node>.proto files (default: our components' protos)")
+    check.set_defaults(func=_check)
+
+    up = subparsers.add_parser("up", help="start every node of a blueprint and an orchestrator locally")
+    up.add_argument("blueprint", type=Path)
+    up.add_argument("--basepath", type=Path, required=True,
+                    help="write blueprint.json, dockerinfo.json and microservice/*.proto here")
+    up.add_argument("--config", type=Path, help='per-node settings: {"<node>": {"VAR": "value"}}')
+    up.set_defaults(func=_up)
+
+    run = subparsers.add_parser("run", help="run a blueprint to the end (local nodes, or existing ones)")
+    run.add_argument("blueprint", type=Path)
+    run.add_argument("--dockerinfo", type=Path, help="use the nodes already running at these addresses")
+    run.add_argument("--protos", type=Path, help="folder of <node>.proto files (default: our components' protos)")
+    run.add_argument("--config", type=Path, help='per-node settings: {"<node>": {"VAR": "value"}}')
+    run.add_argument("--json", action="store_true", help="print the final result of the last node as JSON")
+    run.set_defaults(func=_run)
+
+    demo = subparsers.add_parser("demo", help="the main job: max CO over sample Sentinel-5P data, end to end")
+    demo.add_argument("--json", action="store_true", help="print the analyzer's aggregate (ai4cop comax --json)")
+    demo.add_argument("--serve", action="store_true", help="keep the comax web page up and print its address")
+    demo.set_defaults(func=_demo)
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM acts like Ctrl-C (KeyboardInterrupt), so every ``finally`` stops what was started."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _wait_for_signal() -> None:
+    """Block until SIGTERM or SIGINT."""
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return
+
+
+def _read(path: Path) -> str:
+    from components.common.errors import InvalidInput
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput(f"cannot read {path}: {err.strerror}") from err
+
+
+def _protos_for(blueprint_text: str, folder: Path | None) -> dict[str, str]:
+    """``<node>.proto`` texts from ``folder``, else our packaged proto of each node's component."""
+    from components.common.errors import InvalidInput
+    from components.orchestrator.blueprint import parse_blueprint
+    from components.orchestrator.images import component_for_image
+    from components.orchestrator.pipeline import component_proto
+
+    protos = {}
+    for name, node in parse_blueprint(blueprint_text).nodes.items():
+        if folder is not None:
+            path = folder / f"{name}.proto"
+            if path.exists():
+                protos[path.name] = _read(path)
+            continue
+        try:
+            protos[f"{name}.proto"] = component_proto(component_for_image(node.image))
+        except InvalidInput:
+            continue
+    return protos
+
+
+def _check(args: argparse.Namespace) -> int:
+    from components.orchestrator.core import load_pipeline
+    from onboarding.protocheck import check_files
+
+    text = _read(args.blueprint)
+    protos = _protos_for(text, args.protos)
+    pipeline = load_pipeline(text, None, protos)
+    problems = [f"{args.blueprint}: {p}" for p in pipeline.problems]
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for key, proto in protos.items():
+            path = Path(tmp) / key
+            path.write_text(proto, encoding="utf-8")
+            paths.append(path)
+        for violation in check_files(paths):
+            problems.append(str(violation).replace(f"{tmp}/", f"{args.protos or 'proto'}/"))
+    for line in problems:
+        print(line)
+    if problems:
+        return 1
+    assert pipeline.blueprint is not None
+    print(f"{args.blueprint}: OK ({len(pipeline.blueprint.nodes)} nodes, {len(pipeline.blueprint.links)} links)")
+    return 0
+
+
+def _environments(pipeline: Any, config: Path | None) -> dict[str, dict[str, str]]:
+    """Node settings: the demo defaults (sample data generated when first needed) < environment < config."""
+    from components.orchestrator.demo import ensure_sample_data, node_defaults
+    from components.orchestrator.pipeline import load_config, node_environments
+
+    configured = load_config(config)
+    defaults: dict[str, dict[str, str]] = {}
+    if "databroker" in pipeline.components.values():
+        defaults = node_defaults(ensure_sample_data())
+    return node_environments(pipeline.components, defaults, configured)
+
+
+def _up(args: argparse.Namespace) -> int:
+    from components.orchestrator.local import ORCHESTRATOR, write_basepath
+    from components.orchestrator.pipeline import LocalPipeline
+
+    _interrupt_on_sigterm()
+    text = _read(args.blueprint)
+    pipeline = LocalPipeline.prepare(text, args.basepath / "logs")
+    envs = _environments(pipeline, args.config)
+    try:
+        pipeline.start(envs, orchestrator=True)
+        endpoints = pipeline.deployment.endpoints()
+        write_basepath(args.basepath, text, endpoints,
+                       {k.removesuffix(".proto"): v for k, v in pipeline.protofiles().items()})
+        for name, endpoint in endpoints.items():
+            if name != ORCHESTRATOR:
+                print(f"{name}: {endpoint.target}", flush=True)
+        print(f"orchestrator: {endpoints[ORCHESTRATOR].target}", flush=True)
+        print(f"wrote {args.basepath}/blueprint.json, dockerinfo.json, microservice/; Ctrl-C stops everything",
+              flush=True)
+        _wait_for_signal()
+    finally:
+        pipeline.stop()
+    return 0
+
+
+def _progress_writer() -> Any:
+    from components.orchestrator.pipeline import Progress
+
+    tty = sys.stderr.isatty()
+
+    def write(line: str) -> None:
+        sys.stderr.write(f"\r{line}" if tty else f"{line}\n")
+        sys.stderr.flush()
+
+    return Progress(write), tty
+
+
+def _report_failure(command: str, outcome: Any, logs: dict[str, str]) -> int:
+    failure = outcome.run.failure
+    print(f"ai4cop {command}: error: {failure}", file=sys.stderr)
+    tail = logs.get(failure.node)
+    if tail:
+        print(f"--- last lines of {failure.node}'s log ---\n{tail}", file=sys.stderr)
+    return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from components.orchestrator.pipeline import LocalPipeline, run_to_end
+
+    _interrupt_on_sigterm()
+    text = _read(args.blueprint)
+    progress, tty = _progress_writer()
+    if args.dockerinfo is not None:
+        outcome = run_to_end(text, _read(args.dockerinfo), _protos_for(text, args.protos), on_progress=progress)
+        logs: dict[str, str] = {}
+    else:
+        with tempfile.TemporaryDirectory(prefix="ai4cop-run-") as tmp:
+            pipeline = LocalPipeline.prepare(text, Path(tmp))
+            envs = _environments(pipeline, args.config)
+            try:
+                pipeline.start(envs)
+                outcome = run_to_end(text, pipeline.dockerinfo(), pipeline.protofiles(), on_progress=progress)
+                logs = {n: p.log_tail() for n, p in pipeline.deployment.nodes.items()}
+            finally:
+                pipeline.stop()
+    if tty:
+        sys.stderr.write("\n")
+    if outcome.run.failure is not None:
+        return _report_failure("run", outcome, logs)
+    if args.json:
+        results = outcome.results
+        print(json.dumps(next(iter(results.values())) if len(results) == 1 else results, indent=2))
+    else:
+        print(f"run finished in {outcome.run.ended_at - outcome.run.started_at:.1f} s")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from components.orchestrator.demo import (
+        RESULT_STEP,
+        blueprint_text,
+        ensure_sample_data,
+        format_result,
+        node_defaults,
+    )
+    from components.orchestrator.pipeline import LocalPipeline, node_environments, run_to_end
+
+    _interrupt_on_sigterm()
+    folder = ensure_sample_data()
+    text = blueprint_text()
+    with tempfile.TemporaryDirectory(prefix="ai4cop-demo-") as tmp:
+        pipeline = LocalPipeline.prepare(text, Path(tmp) / "logs")
+        envs = node_environments(pipeline.components, node_defaults(folder, Path(tmp) / "results"), {})
+        try:
+            pipeline.start(envs)
+            outcome = run_to_end(text, pipeline.dockerinfo(), pipeline.protofiles())
+            if outcome.run.failure is not None:
+                return _report_failure("demo", outcome,
+                                       {n: p.log_tail() for n, p in pipeline.deployment.nodes.items()})
+            comax = pipeline.deployment.nodes[RESULT_STEP.split(".")[0]]
+            result = _get_json(f"http://127.0.0.1:{comax.web_port}/api/result")
+            print(json.dumps(result, indent=2) if args.json else format_result(result), flush=True)
+            if args.serve:
+                print(f"comax web page: http://127.0.0.1:{comax.web_port}/  (Ctrl-C stops)", flush=True)
+                _wait_for_signal()
+        finally:
+            pipeline.stop()
+    return 0
+
+
+def _get_json(url: str) -> Any:
+    import requests
+
+    from components.common.errors import UpstreamError
+
+    try:
+        response = requests.get(url, timeout=10)
+        response.raise_for_status()
+        return response.json()
+    except (requests.RequestException, ValueError) as err:
+        raise UpstreamError(f"cannot read the analyzer's result at {url}: {err}") from err
