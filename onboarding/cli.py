@@ -18,7 +18,6 @@ COMMAND_MODULES = [
     "components.databroker.cli",
     "components.geotriples_adapter.cli",
     "onboarding.deploy_cli",
-    "components.orchestrator.cli",
 ]
 
 

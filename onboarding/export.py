@@ -1,0 +1,198 @@
+"""Export a blueprint as the platform's Kubernetes solution zip (PLATFORM.md section 7), done better.
+
+Layout: ``blueprint.json``, ``dockerinfo.json``, ``deployments/<container>_deployment.yaml`` and
+``_service.yaml`` per node and for ``orchestrator``, ``deployments/pvc.yaml`` with a shared folder,
+``microservice/<container>.proto``, ``protobuf/orchestrator.proto``, ``orchestrator_client/``,
+``kubernetes-client-script.py``, ``requirements.txt`` and ``deployment-readme.txt``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from components.common.errors import InvalidInput, NotFound
+from onboarding.images import REPO_ROOT, image_spec
+from onboarding.manifests import GRPC_PORT, ClusterOptions, Workload, deployment, service, shared_claim
+
+ORCHESTRATOR = "orchestrator"
+DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Scripts shipped in the zip under the names the platform's users know.
+ASSETS = {
+    "kubernetes-client-script.py": "kubernetes_client_script.py",
+    "orchestrator_client/orchestrator_client.py": "orchestrator_client.py",
+    "requirements.txt": "requirements.txt",
+}
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Everything ``ai4cop export`` can change about the solution."""
+
+    namespace: str = "ai4cop"
+    registry: str | None = None
+    tag: str | None = None
+    pull_secret: str | None = None
+    secret: str | None = "ai4cop-credentials"
+    expose: Sequence[str] = ()
+    expose_type: str = "LoadBalancer"
+    replicas: dict[str, int] = field(default_factory=dict)
+    shared_folder: str | None = None
+    shared_size: str = "10Gi"
+    storage_class: str | None = None
+
+    def cluster(self) -> ClusterOptions:
+        return ClusterOptions(pull_secret=self.pull_secret, secret=self.secret, shared_folder=self.shared_folder,
+                              shared_size=self.shared_size, storage_class=self.storage_class,
+                              expose_type=self.expose_type)
+
+
+def parse_replicas(items: Iterable[str]) -> dict[str, int]:
+    """``["comax1=3"]`` -> ``{"comax1": 3}``; ``InvalidInput`` for anything else."""
+    result = {}
+    for item in items:
+        name, sep, count = item.partition("=")
+        if not sep or not count.strip().isdigit() or int(count) < 1:
+            raise InvalidInput(f"--replicas wants CONTAINER=N with N >= 1, got {item!r}")
+        result[name.strip()] = int(count)
+    return result
+
+
+def _our_component(image: str) -> str | None:
+    from components.orchestrator.images import component_for_image
+
+    try:
+        return component_for_image(image)
+    except InvalidInput:
+        return None
+
+
+def _image(image: str, component: str | None, options: ExportOptions) -> str:
+    """The node's image, re-pointed at ``--registry``/``--tag`` when it is one of ours."""
+    if component is None or (options.registry is None and options.tag is None):
+        return image
+    from components.orchestrator.images import image_for_component
+
+    registry, _, current = image.rpartition("/") if "/" in image else ("", "", image)
+    current_tag = current.rsplit(":", 1)[1] if ":" in current else "latest"
+    return image_for_component(component, options.registry if options.registry is not None else registry,
+                               options.tag or current_tag)
+
+
+def _node_proto(name: str, proto_uri: str, component: str | None, base: Path) -> str:
+    if component is not None:
+        return (REPO_ROOT / image_spec(component).proto).read_text(encoding="utf-8")
+    for candidate in (base / proto_uri if proto_uri else None, base / "microservice" / f"{name}.proto"):
+        if candidate is not None and candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    raise NotFound(f"node {name}: image is not an ai4cop component and its proto was not found "
+                   f"(looked for {proto_uri or '(no proto_uri)'} and microservice/{name}.proto next to the blueprint)")
+
+
+def _check_names(names: Iterable[str], options: ExportOptions) -> None:
+    known = set(names)
+    for name in known:
+        if not DNS_1035.match(name):
+            raise InvalidInput(f"container name {name!r} is not a DNS-1035 label (lowercase letters, digits, '-')")
+    if ORCHESTRATOR in known:
+        raise InvalidInput(f"a blueprint node may not be named {ORCHESTRATOR!r}: the solution adds its own")
+    for label, wanted in (("--replicas", options.replicas), ("--expose", options.expose)):
+        unknown = sorted(set(wanted) - known - {ORCHESTRATOR})
+        if unknown:
+            raise InvalidInput(f"{label} names unknown container(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    both = sorted(name for name in options.expose if options.replicas.get(name, 1) > 1)
+    if both:
+        raise InvalidInput(f"cannot expose {', '.join(both)}: a node with replicas has a headless Service")
+
+
+def build_solution(blueprint_path: Path, options: ExportOptions) -> dict[str, str]:
+    """Every file of the solution as ``{path in zip: text}``."""
+    import yaml
+
+    from components.orchestrator.blueprint import Endpoint, dump_dockerinfo, parse_blueprint
+
+    try:
+        raw_text = blueprint_path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise NotFound(f"cannot read blueprint {blueprint_path}: {err.strerror}") from err
+    blueprint = parse_blueprint(raw_text)
+    if not blueprint.nodes:
+        raise InvalidInput(f"{blueprint_path}: the blueprint has no nodes")
+    _check_names(blueprint.nodes, options)
+    raw = json.loads(raw_text)
+    files: dict[str, str] = {}
+    workloads = []
+    for node in raw["nodes"]:
+        name = node["container_name"]
+        component = _our_component(str(node.get("image", "")))
+        if not node.get("image"):
+            raise InvalidInput(f"node {name}: no image")
+        node["image"] = _image(str(node["image"]), component, options)
+        files[f"microservice/{name}.proto"] = _node_proto(name, str(node.get("proto_uri", "")), component,
+                                                          blueprint_path.parent)
+        workloads.append(Workload(name, node["image"], component, options.replicas.get(name, 1),
+                                  name in options.expose))
+    orchestrator_image = _image("ai4cop-orchestrator:latest", ORCHESTRATOR, options)
+    workloads.append(Workload(ORCHESTRATOR, orchestrator_image, ORCHESTRATOR, 1, ORCHESTRATOR in options.expose))
+    files["blueprint.json"] = json.dumps(raw, indent=2) + "\n"
+    # A Service name resolves in the namespace; a headless one to every replica (gRPC round_robin).
+    files["dockerinfo.json"] = dump_dockerinfo({w.name: Endpoint(w.name, GRPC_PORT) for w in workloads})
+    cluster = options.cluster()
+    for work in workloads:
+        files[f"deployments/{work.name}_deployment.yaml"] = yaml.safe_dump(deployment(work, cluster), sort_keys=False)
+        files[f"deployments/{work.name}_service.yaml"] = yaml.safe_dump(service(work, cluster), sort_keys=False)
+    if options.shared_folder:
+        files["deployments/pvc.yaml"] = yaml.safe_dump(shared_claim(cluster), sort_keys=False)
+    files["protobuf/orchestrator.proto"] = (REPO_ROOT / image_spec(ORCHESTRATOR).proto).read_text(encoding="utf-8")
+    for target, asset in ASSETS.items():
+        files[target] = _asset(asset)
+    files["solution.json"] = json.dumps({"name": blueprint.name, "namespace": options.namespace}, indent=2) + "\n"
+    files["deployment-readme.txt"] = _readme(blueprint.name or blueprint_path.stem, workloads, options)
+    return files
+
+
+def _asset(name: str) -> str:
+    return (resources.files("onboarding.assets") / name).read_text(encoding="utf-8")
+
+
+def _readme(solution: str, workloads: Sequence[Workload], options: ExportOptions) -> str:
+    lines = []
+    for work in workloads:
+        notes = [f"{work.replicas} replicas, headless Service" if work.headless else "ClusterIP Service"]
+        if work.exposed:
+            notes.append(f"exposed ({options.expose_type})")
+        lines.append(f"  {work.name:<16} {work.image}  ({', '.join(notes)})")
+    template = string.Template(_asset("deployment-readme.txt"))
+    return template.substitute(
+        solution=solution, namespace=options.namespace, workloads="\n".join(lines),
+        secret=options.secret or "(none: --secret was empty)",
+        pull_secret=options.pull_secret or "(none)",
+        shared=options.shared_folder or "(none)",
+    )
+
+
+def export_solution(blueprint_path: Path, output: Path, options: ExportOptions) -> list[str]:
+    """Write the solution zip to ``output`` and return the names it holds."""
+    files = build_solution(blueprint_path, options)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o755 if name.endswith(".py") else 0o644) << 16
+            archive.writestr(info, files[name])
+    return sorted(files)
+
+
+def load_manifests(files: dict[str, str]) -> list[dict[str, Any]]:
+    """Every manifest of a solution, parsed (for validation and the client script's dry run)."""
+    import yaml
+
+    return [yaml.safe_load(text) for name, text in sorted(files.items()) if name.startswith("deployments/")]
