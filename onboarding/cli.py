@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "components.databroker.cli",
     "components.geotriples_adapter.cli",
     "onboarding.deploy_cli",
+    "components.orchestrator.cli",
 ]
 
 
