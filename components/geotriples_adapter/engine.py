@@ -22,6 +22,8 @@ from components.geotriples_adapter.records import Batch, Column
 from components.geotriples_adapter.sources import open_source
 from components.geotriples_adapter.terms import (
     RDF_TYPE,
+    STRDF_WKT,
+    WKT_LITERAL,
     XSD,
     blank,
     iri,
@@ -36,6 +38,7 @@ logger = logging.getLogger(__name__)
 Quad = tuple[str, str, str, str]  # subject, predicate, object, graph ("" = default graph)
 DEFAULT_GRAPH = "http://www.w3.org/ns/r2rml#defaultGraph"
 _TEMPLATE_PART = re.compile(r"\\([{}\\])|\{((?:\\.|[^\\}])*)\}")
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 _INFERRED = {bool: XSD + "boolean", int: XSD + "integer", float: XSD + "double"}
 
 
@@ -81,6 +84,8 @@ def parse_template(template: str) -> list[tuple[bool, str]]:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if hasattr(value, "itertext"):
         return "".join(value.itertext())
     return lexical(value)
@@ -190,11 +195,38 @@ class Engine:
             objects += [self._ref_objects(tm, ref, batch) for ref in pom.ref_objects]
             graphs = [self._terms(g, batch) for g in pom.graphs]
             poms.append((predicates, objects, graphs, bool(pom.graphs) or bool(tm.subject_graphs)))
-        has_subject_graphs = bool(tm.subject_graphs)
+        if skip is not None:
+            subjects = [[] if skipped else subs for subs, skipped in zip(subjects, skip, strict=True)]
+        if not tm.subject_graphs and not any(graphs for _, _, graphs, _ in poms) and _at_most_one(subjects):
+            self._emit_columns(subjects, classes, poms, out)
+        else:
+            self._emit_rows(subjects, subject_graphs, classes, poms, out)
+
+    @staticmethod
+    def _emit_columns(subjects: list[list[str]], classes: list[str], poms: list[Any], out: list[Quad]) -> None:
+        """The common case (no graph maps, one subject per record): whole columns at a time."""
+        for c in classes:
+            out.extend([(subs[0], RDF_TYPE_TERM, c, "") for subs in subjects if subs])
+        for predicates, objects, _, _ in poms:
+            for pcol in predicates:
+                for ocol in objects:
+                    if len(pcol) and _is_constant(pcol) and _at_most_one(ocol):
+                        p = pcol[0][0] if pcol[0] else None
+                        if p is not None:
+                            out.extend([(subs[0], p, objs[0], "") for subs, objs in zip(subjects, ocol) if subs and objs])
+                        continue
+                    for subs, preds, objs in zip(subjects, pcol, ocol):
+                        if subs:
+                            out.extend([(subs[0], p, o, "") for p in preds for o in objs])
+
+    @staticmethod
+    def _emit_rows(subjects: list[list[str]], subject_graphs: list[list[list[str]]], classes: list[str],
+                   poms: list[Any], out: list[Quad]) -> None:
+        has_subject_graphs = bool(subject_graphs)
         append = out.append
-        for i in range(len(batch)):
+        for i in range(len(subjects)):
             subs = subjects[i]
-            if not subs or (skip is not None and skip[i]):
+            if not subs:
                 continue
             base_graphs = [g for col in subject_graphs for g in col[i]]
             if has_subject_graphs and not base_graphs:
@@ -277,6 +309,16 @@ class Engine:
             result = [[self._make(term_type, t, tm) for t in ts] for ts in texts]
         elif term_type == BLANK and tm.kind == "reference":
             result = [[blank(_text(v)) for v in values] for values in self._raw(tm, batch)]
+        elif term_type == LITERAL and tm.kind != "function":
+            result = _literal_column(self._raw(tm, batch), tm.datatype, tm.language)
+        elif term_type == LITERAL:
+            raw = self._raw(tm, batch)
+            datatype = tm.datatype
+            if datatype is None and not tm.language:
+                datatype = _INFERRED.get(type(next((v[0] for v in raw if v), "")))
+            if self.options.strdf and datatype == WKT_LITERAL:
+                datatype = STRDF_WKT
+            result = _literal_column(raw, datatype, tm.language)
         else:
             result = [self._convert(values, term_type, tm) for values in self._raw(tm, batch)]
         if term_type == BLANK and tm.kind == "constant":
@@ -308,6 +350,8 @@ class Engine:
             if term_type == LITERAL:
                 datatype = tm.datatype or (None if tm.language or tm.kind != "function"
                                            else _INFERRED.get(type(value)))
+                if self.options.strdf and datatype == WKT_LITERAL:
+                    datatype = STRDF_WKT
                 out.append(literal(_text(value), datatype, tm.language))
             else:
                 try:
@@ -344,6 +388,9 @@ class Engine:
 
     def _template_texts(self, tm: TermMap, batch: Batch, encode: bool) -> list[list[str]]:
         parts = self._template(tm.value)
+        refs = [text for is_ref, text in parts if is_ref]
+        if len(refs) == 1 and len(parts) <= 3:
+            return self._one_reference_template(parts, refs[0], batch, encode)
         columns: list[Column | str] = [self._raw_reference(text, batch) if is_ref else text for is_ref, text in parts]
         out: list[list[str]] = []
         for i in range(len(batch)):
@@ -355,6 +402,20 @@ class Engine:
                     values = [_text(v) for v in column[i]]
                     pieces.append([iri_safe(v) for v in values] if encode else values)
             out.append(["".join(combo) for combo in _combinations(pieces)])
+        return out
+
+    def _one_reference_template(self, parts: list[tuple[bool, str]], reference: str, batch: Batch,
+                                encode: bool) -> list[list[str]]:
+        index = [is_ref for is_ref, _ in parts].index(True)
+        prefix = "".join(text for _, text in parts[:index])
+        suffix = "".join(text for _, text in parts[index + 1:])
+        out = []
+        for values in batch.values(reference):
+            if len(values) == 1:
+                text = _text(values[0])
+                out.append([prefix + (iri_safe(text) if encode else text) + suffix])
+            else:
+                out.append([prefix + (iri_safe(_text(v)) if encode else _text(v)) + suffix for v in values])
         return out
 
     def _raw_reference(self, reference: str, batch: Batch) -> Column:
@@ -415,6 +476,37 @@ class Engine:
 
 
 RDF_TYPE_TERM = f"<{RDF_TYPE}>"
+
+
+def _literal_column(column: Column, datatype: str | None, language: str | None) -> list[list[str]]:
+    """Literal terms for a column of raw values (the hot loop of most mappings, so kept tight)."""
+    if language:
+        suffix = '"@' + language
+    elif datatype and datatype != XSD + "string":
+        suffix = f'"^^<{datatype}>'
+    else:
+        suffix = '"'
+    escapes = _ESCAPES
+    out: list[list[str]] = []
+    for values in column:
+        terms = []
+        for value in values:
+            text = value if type(value) is str else "true" if value is True else "false" if value is False \
+                else _text(value)
+            if '"' in text or "\\" in text or "\n" in text or "\r" in text:
+                text = text.translate(escapes)
+            terms.append('"' + text + suffix)
+        out.append(terms)
+    return out
+
+
+def _at_most_one(column: list[list[str]]) -> bool:
+    return not column or max(map(len, column)) <= 1
+
+
+def _is_constant(column: list[list[str]]) -> bool:
+    """True for the shared-list column ``[[term]] * n`` a constant term map makes."""
+    return all(values is column[0] for values in column[:2]) and len(column[0]) == 1
 
 
 def _combinations(pieces: list[list[str]]) -> list[Any]:

@@ -1,4 +1,7 @@
-"""Geospatial logical sources beyond the standard formulations: ESRI Shapefiles (GeoTriples' ``ql:SHP``)."""
+"""Geospatial logical sources beyond the standard formulations: ESRI Shapefiles (GeoTriples' ``ql:SHP``).
+
+Read with pyogrio (GDAL) a page of features at a time, so memory stays flat in the number of features.
+"""
 
 from __future__ import annotations
 
@@ -11,89 +14,88 @@ import numpy as np
 import shapely
 
 from components.common.errors import UnreadableData
+from components.geotriples_adapter.geometry import epsg_of
 from components.geotriples_adapter.mapping import QL, LogicalSource, Mapping
-from components.geotriples_adapter.records import Batch, Source, dict_lookup
+from components.geotriples_adapter.records import GEOTRIPLES_ID, Batch, Column, Source
 
 logger = logging.getLogger(__name__)
 
 SHP = str(QL.SHP)
 GEOMETRY_FIELD = "the_geom"
+_DTYPES = {"int": "integer", "uint": "integer", "float": "double", "bool": "boolean", "datetime64[D]": "date",
+           "datetime64[ms]": "dateTime"}
 
 
-def prj_epsg(shp: Path) -> int | None:
-    """The EPSG code of a Shapefile's ``.prj`` (None when absent or not identifiable)."""
-    prj = shp.with_suffix(".prj")
-    if not prj.is_file():
-        return None
+def _crs_epsg(crs: str | None) -> int | None:
+    code = epsg_of(crs)
+    if code or not crs:
+        return code
     from pyproj import CRS
     from pyproj.exceptions import CRSError
 
     try:
-        code = CRS.from_wkt(prj.read_text(encoding="utf-8", errors="replace")).to_epsg()
+        found = CRS.from_user_input(crs).to_epsg()
     except CRSError as err:
-        logger.warning("%s: unreadable CRS (%s); assuming EPSG:4326", prj.name, err)
+        logger.warning("unidentifiable CRS (%s); assuming EPSG:4326", err)
         return None
-    return int(code) if code else None
+    return int(found) if found else None
+
+
+class ColumnBatch(Batch):
+    """A batch whose attributes arrive as whole columns (numpy arrays) rather than records."""
+
+    def __init__(self, columns: dict[str, np.ndarray], count: int, first: int):
+        super().__init__(range(count), first, lambda _record, _reference: [])
+        self.columns = columns
+
+    def values(self, reference: str) -> Column:
+        key = ("ref", reference)
+        column = self.cache.get(key)
+        if column is None:
+            data = self.columns.get(reference)
+            if data is None:
+                column = super().values(reference) if reference == GEOTRIPLES_ID else [[] for _ in self.records]
+            else:
+                column = [[] if v is None or v != v else [v] for v in data.tolist()]  # v != v: NaN is null
+            self.cache[key] = column
+        return column
 
 
 class ShapefileSource:
     """Features of a Shapefile: attribute fields by name, the geometry as ``the_geom`` (shapely)."""
 
     def __init__(self, path: Path):
+        import pyogrio
+
         self.path = path
-        self.epsg: int | None = prj_epsg(path) or 4326
+        try:
+            self.info = pyogrio.read_info(str(path))
+        except Exception as err:  # pyogrio raises DataSourceError and GDAL errors for unreadable files
+            raise UnreadableData(f"{path.name} is not a readable Shapefile: {err}") from err
+        self.epsg: int | None = _crs_epsg(self.info.get("crs")) or 4326
 
-    def fields(self) -> list[tuple[str, str, int, int]]:
-        import shapefile
-
-        with shapefile.Reader(str(self.path)) as reader:
-            return [tuple(f) for f in reader.fields[1:]]  # type: ignore[misc]
+    def fields(self) -> list[tuple[str, str]]:
+        """(name, XSD local datatype) of each attribute field."""
+        out = []
+        for name, dtype in zip(self.info["fields"], self.info["dtypes"], strict=True):
+            kind = next((v for k, v in _DTYPES.items() if str(dtype).startswith(k)), "string")
+            out.append((str(name), kind))
+        return out
 
     def batches(self, size: int) -> Iterator[Batch]:
-        import shapefile
+        import pyogrio
 
-        try:
-            reader = shapefile.Reader(str(self.path))
-        except (shapefile.ShapefileException, OSError) as err:
-            raise UnreadableData(f"{self.path.name} is not a readable Shapefile: {err}") from err
-        with reader:
-            names = [f[0] for f in reader.fields[1:]]
-            first = 1
-            records: list[dict[str, Any]] = []
-            shapes: list[Any] = []
+        total = int(self.info.get("features") or 0)
+        for first in range(0, total, size):
             try:
-                for shape_record in reader.iterShapeRecords():
-                    records.append(dict(zip(names, shape_record.record, strict=False)))
-                    shapes.append(shape_record.shape)
-                    if len(records) >= size:
-                        yield self._batch(records, shapes, first)
-                        first += len(records)
-                        records, shapes = [], []
-            except (shapefile.ShapefileException, ValueError, OSError) as err:
-                raise UnreadableData(f"{self.path.name}: feature {first + len(records)} unreadable: {err}") from err
-            if records:
-                yield self._batch(records, shapes, first)
-
-    def _batch(self, records: list[dict[str, Any]], shapes: list[Any], first: int) -> Batch:
-        geoms = to_shapely(shapes)
-        for record, geom in zip(records, geoms, strict=True):
-            record[GEOMETRY_FIELD] = geom
-        return Batch(records, first, dict_lookup)
-
-
-def to_shapely(shapes: list[Any]) -> np.ndarray:
-    """pyshp shapes to shapely geometries, building single-ring polygons in one vectorised call."""
-    out = np.empty(len(shapes), dtype=object)
-    simple = [i for i, s in enumerate(shapes) if s.shapeType == 5 and len(s.parts) == 1]
-    if simple:
-        coords = [np.asarray(shapes[i].points, dtype=float) for i in simple]
-        counts = np.fromiter((len(c) for c in coords), dtype=np.int64, count=len(coords))
-        rings = shapely.linearrings(np.concatenate(coords), indices=np.repeat(np.arange(len(coords)), counts))
-        out[simple] = shapely.polygons(rings)
-    for i, shape in enumerate(shapes):
-        if out[i] is None and shape.shapeType != 0:
-            out[i] = shapely.geometry.shape(shape.__geo_interface__)
-    return out
+                _meta, _fids, wkb, fields = pyogrio.raw.read(str(self.path), skip_features=first, max_features=size)
+                geoms = shapely.from_wkb(wkb)
+            except Exception as err:  # GDAL/GEOS errors of a corrupt page
+                raise UnreadableData(f"{self.path.name}: features {first + 1}..{first + size} unreadable: {err}") \
+                    from err
+            columns: dict[str, Any] = dict(zip(self.info["fields"], fields, strict=True))
+            columns[GEOMETRY_FIELD] = geoms
+            yield ColumnBatch(columns, len(geoms), first + 1)
 
 
 GEO_OPENERS: dict[str, Any] = {SHP: lambda path, logical, mapping: _open_shp(path, logical, mapping)}

@@ -116,7 +116,7 @@ def parse_mapping(text: str, folder: Path, name: str = "mapping") -> Mapping:
     try:
         graph.parse(data=text, format="turtle", publicID=base or "http://example.com/base/")
     except Exception as err:  # rdflib raises several unrelated types for bad Turtle
-        raise InvalidInput(f"{name} is not valid Turtle: {err}") from err
+        raise InvalidInput(f"{name} is not valid Turtle: {' '.join(str(err).split())}") from err
     reader = _Reader(graph, text, name)
     maps = {}
     for node in sorted(set(graph.subjects(RML.logicalSource, None)) | set(graph.subjects(RDF_TYPE, RR.TriplesMap)),

@@ -1,0 +1,3 @@
+from components.common.registry import main
+
+main("geotriples")
