@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -202,6 +203,74 @@ def dockerinfo(nodes: dict[str, TestComponent], *, string_ports: bool = True) ->
 
 def protofiles(nodes: dict[str, TestComponent]) -> dict[str, str]:
     return {f"{n}.proto": c.proto for n, c in nodes.items()}
+
+
+# A client in the shape of the platform's orchestrator_client.py: it knows only orchestrator.proto (compiled by
+# the test into its own folder), reads a solution folder, observes first, then initialize + run, and exits when
+# the observe stream ends.
+PLATFORM_CLIENT = '''
+import argparse, glob, os, sys, threading
+import grpc
+import orchestrator_pb2, orchestrator_pb2_grpc
+
+def readfile(path):
+    with open(path) as f:
+        return f.read()
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--endpoint", required=True)
+parser.add_argument("--basepath", required=True)
+args = parser.parse_args()
+channel = grpc.insecure_channel(args.endpoint)
+stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+events = stub.observe(orchestrator_pb2.OrchestrationObservationConfiguration(name_regex=".*", component_regex=".*"))
+names = []
+def watch():
+    for event in events:
+        names.append(event.name)
+        if event.name == "exception":
+            print("%s produced exception in method %s with traceback\\n%s" % (
+                event.component, event.detail["method"], event.detail["traceback"]), flush=True)
+        else:
+            detail = " ".join("%s=%r" % kv for kv in sorted(event.detail.items()))
+            print("%s produced event %r with details %s" % (event.component, event.name, detail), flush=True)
+observer = threading.Thread(target=watch)
+observer.start()
+protofiles = {os.path.basename(p): readfile(p) for p in glob.glob(os.path.join(args.basepath, "microservice", "*.proto"))}
+print("initialize:", stub.initialize(orchestrator_pb2.OrchestrationConfiguration(
+    blueprint=readfile(os.path.join(args.basepath, "blueprint.json")),
+    dockerinfo=readfile(os.path.join(args.basepath, "dockerinfo.json")),
+    protofiles=protofiles, queuesize=0, iterations=0)).message, flush=True)
+print("run:", stub.run(orchestrator_pb2.RunLabel()).message, flush=True)
+observer.join()
+print("final:", names[-1] if names else "-", flush=True)
+'''
+
+
+def platform_client(folder: Path) -> Path:
+    """Compile orchestrator.proto into ``folder`` with protoc and write the client script there."""
+    from grpc_tools import protoc
+
+    proto_dir = Path(__file__).parents[1] / "components" / "orchestrator"
+    folder.mkdir(parents=True, exist_ok=True)
+    rc = protoc.main(["protoc", f"-I{proto_dir}", f"--python_out={folder}", f"--grpc_python_out={folder}",
+                      str(proto_dir / "orchestrator.proto")])
+    assert rc == 0, "protoc failed"
+    script = folder / "orchestrator_client.py"
+    script.write_text(PLATFORM_CLIENT)
+    return script
+
+
+def cli_env(cache: Path) -> dict[str, str]:
+    """The environment for ``ai4cop`` subprocesses: the repo importable, the demo cache in ``cache``."""
+    import os
+
+    root = str(Path(__file__).parents[1])
+    return {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": root, "AI4COP_LOG_LEVEL": "WARNING"}
+
+
+def ai4cop(*args: str) -> list[str]:
+    return [sys.executable, "-m", "onboarding.cli", *args]
 
 
 if __name__ == "__main__":

@@ -58,6 +58,11 @@ class NodeProcess:
     def endpoint(self) -> Endpoint:
         return Endpoint(LOOPBACK, self.port)
 
+    def last_line(self) -> str:
+        """The last non-empty line of the node's log (usually the error that stopped it)."""
+        lines = [line for line in self.log_tail(50).splitlines() if line.strip()]
+        return lines[-1].strip() if lines else "(no output)"
+
     def log_tail(self, lines: int = 15) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -112,10 +117,10 @@ class LocalDeployment:
                 while True:
                     if node.process.poll() is not None:
                         raise Unavailable(f"node {node.name} ({node.component}) exited with code "
-                                          f"{node.process.returncode}:\n{node.log_tail()}")
+                                          f"{node.process.returncode}: {node.last_line()}")
                     if time.monotonic() > deadline:
-                        raise Unavailable(f"node {node.name} ({node.component}) not healthy within {timeout:g} s:"
-                                          f"\n{node.log_tail()}")
+                        raise Unavailable(f"node {node.name} ({node.component}) not healthy within {timeout:g} s: "
+                                          f"{node.last_line()}")
                     try:
                         reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=0.5, wait_for_ready=True)
                         if reply.status == health_pb2.HealthCheckResponse.SERVING:

@@ -6,6 +6,7 @@ messages have the same wire structure (field numbers, types, labels, recursively
 
 from __future__ import annotations
 
+import base64
 import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from components.common.errors import InvalidInput
 from onboarding.protocheck import compile_proto
@@ -53,13 +54,11 @@ class NodeProto:
         return type_name.rsplit(".", 1)[-1] == "Empty"
 
     def decode(self, type_name: str, data: bytes) -> dict[str, Any]:
-        """A serialized message of this proto as a dict (proto field names, every field present)."""
+        """A serialized message of this proto as plain Python values (every field present, ints as ints)."""
         pool = descriptor_pool.DescriptorPool()
         pool.Add(self.file)
         cls = message_factory.GetMessageClass(pool.FindMessageTypeByName(type_name))
-        message = cls.FromString(data)
-        return json_format.MessageToDict(message, preserving_proto_field_name=True,
-                                         always_print_fields_with_no_presence=True)
+        return _plain(cls.FromString(data))
 
     def shape(self, type_name: str) -> Shape:
         """The wire structure of a message: sorted (number, label, type, nested shape) per field."""
@@ -79,6 +78,28 @@ def _shape(messages: dict[str, descriptor_pb2.DescriptorProto], name: str, seen:
             nested = _shape(messages, f.type_name.lstrip("."), (*seen, name))
         fields.append((f.number, f.label, f.type, nested))
     return tuple(sorted(fields, key=lambda item: item[0]))
+
+
+def _plain(message: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for f in message.DESCRIPTOR.fields:
+        value = getattr(message, f.name)
+        if f.message_type is not None and f.message_type.GetOptions().map_entry:
+            result[f.name] = {k: _plain(v) if hasattr(v, "DESCRIPTOR") else v for k, v in value.items()}
+        elif f.message_type is not None:
+            result[f.name] = [_plain(v) for v in value] if _repeated(f) else _plain(value)
+        elif f.type == _FieldType.TYPE_BYTES:
+            result[f.name] = [base64.b64encode(v).decode() for v in value] if _repeated(f) else \
+                base64.b64encode(value).decode()
+        else:
+            result[f.name] = list(value) if _repeated(f) else value
+    return result
+
+
+def _repeated(f: Any) -> bool:
+    # ``label`` is deprecated (gone in recent protobuf releases) in favour of ``is_repeated``.
+    repeated = getattr(f, "is_repeated", None)
+    return bool(repeated if repeated is not None else f.label == _FieldType.LABEL_REPEATED)
 
 
 def _collect(prefix: str, types: list[descriptor_pb2.DescriptorProto],

@@ -1,0 +1,132 @@
+"""``ai4cop blueprint check``, ``ai4cop up`` (with the platform's client) and ``ai4cop run``, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from components.orchestrator.blueprint import parse_dockerinfo
+from components.orchestrator.demo import ensure_sample_data
+from tests.orchestrator_helpers import ai4cop, cli_env, platform_client
+
+ROOT = Path(__file__).parents[1]
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo cache shared by the tests of this module (sample data generated once)."""
+    folder = tmp_path_factory.getbasetemp() / "ai4cop-cache"
+    import os
+
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    try:
+        ensure_sample_data()
+    finally:
+        if old is None:
+            del os.environ["XDG_CACHE_HOME"]
+        else:
+            os.environ["XDG_CACHE_HOME"] = old
+    return folder
+
+
+def _closed(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_blueprint_check_passes_the_root_blueprint(cache: Path) -> None:
+    proc = subprocess.run(ai4cop("blueprint", "check", str(ROOT / "blueprint.json")), capture_output=True,
+                          text=True, env=cli_env(cache), timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "OK (2 nodes, 1 links)" in proc.stdout
+
+
+def test_blueprint_check_lists_every_problem(cache: Path, tmp_path: Path) -> None:
+    data = json.loads((ROOT / "blueprint.json").read_text())
+    data["nodes"][1]["operation_signature_list"][0]["connected_to"] = [
+        {"container_name": "databroker1", "operation_signature": {"operation_name": "next_product"}},
+        {"container_name": "ghost", "operation_signature": {"operation_name": "x"}}]
+    bad = tmp_path / "blueprint.json"
+    bad.write_text(json.dumps(data))
+    protos = tmp_path / "protos"
+    protos.mkdir()
+    (protos / "databroker1.proto").write_text((ROOT / "components/databroker/model.proto").read_text())
+    (protos / "comax1.proto").write_text(
+        (ROOT / "components/comax/model.proto").read_text().replace("message Product {", "message Product{"))
+    proc = subprocess.run(ai4cop("blueprint", "check", str(bad), "--protos", str(protos)), capture_output=True,
+                          text=True, env=cli_env(cache), timeout=60)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 1
+    assert any("unknown node 'ghost'" in line for line in lines)
+    assert any("databroker1.next_product takes Empty" in line for line in lines)
+    assert any("[brace-space]" in line and "comax1.proto" in line for line in lines)
+
+
+def test_up_serves_the_platform_client_and_stops_everything(cache: Path, tmp_path: Path) -> None:
+    basepath = tmp_path / "solution"
+    up = subprocess.Popen(ai4cop("up", str(ROOT / "blueprint.json"), "--basepath", str(basepath)),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(cache))
+    try:
+        endpoint = ""
+        assert up.stdout is not None
+        deadline = time.monotonic() + 60
+        while not endpoint and time.monotonic() < deadline:
+            line = up.stdout.readline()
+            assert line, up.stderr.read() if up.stderr else ""
+            if line.startswith("orchestrator: "):
+                endpoint = line.split(": ", 1)[1].strip()
+        assert endpoint
+        assert sorted(p.name for p in (basepath / "microservice").iterdir()) == ["comax1.proto", "databroker1.proto"]
+        ports = [e.port for e in parse_dockerinfo((basepath / "dockerinfo.json").read_text()).values()]
+        assert len(ports) == 3
+        script = platform_client(tmp_path / "client")
+        client = subprocess.run([sys.executable, str(script), f"--endpoint={endpoint}", f"--basepath={basepath}"],
+                                cwd=script.parent, capture_output=True, text=True, timeout=60)
+        assert client.returncode == 0, client.stderr
+        assert "final: run.finished" in client.stdout, client.stdout
+        assert client.stdout.count("comax1 produced event 'RPC.finished'") == 6
+    finally:
+        up.send_signal(signal.SIGTERM)
+        code = up.wait(30)
+    assert code == 0
+    assert all(_closed(port) for port in ports)
+
+
+def test_run_prints_the_last_node_result_as_json(cache: Path) -> None:
+    proc = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--json"), capture_output=True, text=True,
+                          env=cli_env(cache), timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["products_analyzed"] == 6 and result["max_mol_m2"] > 0
+    assert "products found 6, done 6" in proc.stderr
+
+
+def test_run_names_a_node_that_cannot_start(cache: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"databroker1": {"DATABROKER_AOI": "not an area"}}))
+    proc = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--config", str(config)),
+                          capture_output=True, text=True, env=cli_env(cache), timeout=90)
+    assert proc.returncode != 0
+    assert proc.stderr.startswith("ai4cop run: error: node databroker1 (databroker) exited")
+
+
+def test_run_rejects_an_unknown_image(cache: Path, tmp_path: Path) -> None:
+    data = json.loads((ROOT / "blueprint.json").read_text())
+    data["nodes"][1]["image"] = "docker.io/someone/tracker:1"
+    bad = tmp_path / "blueprint.json"
+    bad.write_text(json.dumps(data))
+    proc = subprocess.run(ai4cop("run", str(bad)), capture_output=True, text=True, env=cli_env(cache), timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "ai4cop run: error: node comax1: image 'docker.io/someone/tracker:1' is not an ai4cop component "
+        "(repository names: ai4cop-comax, ai4cop-databroker, ai4cop-geotriples, ai4cop-orchestrator)"]
