@@ -106,7 +106,8 @@ def _check_names(names: Iterable[str], options: ExportOptions) -> None:
     for label, wanted in (("--replicas", options.replicas), ("--expose", options.expose)):
         unknown = sorted(set(wanted) - known - {ORCHESTRATOR})
         if unknown:
-            raise InvalidInput(f"{label} names unknown container(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise InvalidInput(f"{label} names unknown container(s) {', '.join(unknown)}; "
+                               f"known: {', '.join(sorted(known))}")
     both = sorted(name for name in options.expose if options.replicas.get(name, 1) > 1)
     if both:
         raise InvalidInput(f"cannot expose {', '.join(both)}: a node with replicas has a headless Service")

@@ -144,7 +144,8 @@ def service(work: Workload, options: ClusterOptions) -> dict[str, Any]:
 
 def shared_claim(options: ClusterOptions) -> dict[str, Any]:
     """The ReadWriteMany PersistentVolumeClaim behind the shared folder."""
-    spec: dict[str, Any] = {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": options.shared_size}}}
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteMany"],
+                            "resources": {"requests": {"storage": options.shared_size}}}
     if options.storage_class:
         spec["storageClassName"] = options.storage_class
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",

@@ -33,7 +33,7 @@ ORDER = {"PersistentVolumeClaim": 0, "Secret": 1, "Service": 2, "Deployment": 3}
 
 def load_manifests(base: Path) -> list[dict[str, Any]]:
     """Every manifest in ``base/deployments``, in apply order."""
-    docs = []
+    docs: list[dict[str, Any]] = []
     for path in sorted((base / "deployments").glob("*.yaml")):
         docs.extend(doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc)
     return sorted(docs, key=lambda doc: ORDER.get(doc["kind"], 9))

@@ -1,0 +1,95 @@
+"""Start a built image without a daemon: ``buildah from`` + ``buildah run`` in a private network namespace.
+
+The container's command runs inside ``unshare --net`` (its own loopback, so port 8061 is free whatever else
+runs on the machine), and the health probe enters the same namespace with ``nsenter``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from onboarding.images import buildah_command
+
+PROBE = """
+import sys, grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+with grpc.insecure_channel(sys.argv[1]) as channel:
+    reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=3)
+    print(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+"""
+
+
+def _run(*args: str, timeout: float = 300) -> str:
+    proc = subprocess.run([*buildah_command(), *args], capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"buildah {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+class BuildahContainer:
+    """A working container of ``ref`` whose image command runs in its own network namespace."""
+
+    def __init__(self, ref: str, log: Path):
+        self.ref = ref
+        self.config = json.loads(_run("inspect", "--type", "image", ref))["OCIv1"]["config"]
+        self.name = _run("from", "--pull-never", ref)
+        self.log = log
+        self._holder = subprocess.Popen(["unshare", "--net", "--", "sleep", "3600"])
+        self.netns = f"/proc/{self._holder.pid}/ns/net"
+        self._server: subprocess.Popen[bytes] | None = None
+
+    def in_netns(self, *cmd: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["nsenter", f"--net={self.netns}", *cmd], capture_output=True, text=True,
+                              timeout=timeout, check=False)
+
+    def start(self, env: dict[str, str] | None = None) -> list[str]:
+        """Run the image's entry command (ENTRYPOINT + CMD) in the background; return it."""
+        for _ in range(50):
+            if os.path.exists(self.netns):
+                break
+            time.sleep(0.05)
+        self.in_netns("ip", "link", "set", "lo", "up")
+        command = [*(self.config.get("Entrypoint") or []), *(self.config.get("Cmd") or [])]
+        env_args = [arg for key, value in (env or {}).items() for arg in ("--env", f"{key}={value}")]
+        with self.log.open("wb") as out:
+            self._server = subprocess.Popen(
+                ["nsenter", f"--net={self.netns}", *buildah_command(), "run", "--isolation", "chroot",
+                 *env_args, self.name, "--", *command],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return command
+
+    def health(self, target: str = "127.0.0.1:8061", timeout: float = 90) -> str:
+        """Poll grpc.health.v1 from the host's Python inside the namespace until SERVING (or time out)."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            if self._server is not None and self._server.poll() is not None:
+                return f"exited {self._server.returncode}: {self.log.read_text(errors='replace')[-2000:]}"
+            proc = self.in_netns(sys.executable, "-c", PROBE, target, timeout=30)
+            last = proc.stdout.strip() or (proc.stderr.strip().splitlines() or [""])[-1]
+            if proc.returncode == 0 and last == "SERVING":
+                return last
+            time.sleep(1)
+        return f"timeout, last: {last}; log: {self.log.read_text(errors='replace')[-2000:]}"
+
+    def run(self, *cmd: str) -> str:
+        """Run a command in the container (as its user) and return its output."""
+        return _run("run", "--isolation", "chroot", self.name, "--", *cmd, timeout=120)
+
+    def close(self) -> None:
+        if self._server is not None and self._server.poll() is None:
+            os.killpg(self._server.pid, signal.SIGTERM)
+            try:
+                self._server.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._server.pid, signal.SIGKILL)
+                self._server.wait(5)
+        self._holder.kill()
+        self._holder.wait(5)
+        subprocess.run([*buildah_command(), "rm", self.name], capture_output=True, check=False, timeout=300)

@@ -1,0 +1,230 @@
+"""Solution export: the platform's layout, valid Kubernetes manifests, a dry-run client script, a working client."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import yaml
+
+from components.common.errors import InvalidInput
+from onboarding.cli import main
+from onboarding.export import ExportOptions, build_solution, export_solution, load_manifests, parse_replicas
+from onboarding.images import REPO_ROOT
+
+BLUEPRINT = REPO_ROOT / "blueprint.json"
+K8S_VERSION = "1.30.0"
+
+
+def _validate(manifest: dict[str, Any]) -> None:
+    import kubernetes_validate
+
+    kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+
+
+@pytest.fixture(scope="module")
+def solution(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The CO blueprint exported with every option, unpacked."""
+    out = tmp_path_factory.mktemp("solution")
+    options = ExportOptions(namespace="co-max", registry="registry.example.org/ai4cop", tag="2.0",
+                            pull_secret="regcred", replicas={"comax1": 3}, expose=("orchestrator",),
+                            shared_folder="/data/shared", storage_class="cephfs")
+    names = export_solution(BLUEPRINT, out / "solution.zip", options)
+    with zipfile.ZipFile(out / "solution.zip") as archive:
+        assert sorted(archive.namelist()) == names
+        archive.extractall(out / "x")
+    return out / "x"
+
+
+def _yaml(base: Path, name: str) -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load((base / "deployments" / name).read_text())
+    return doc
+
+
+def test_layout_is_the_platforms(solution: Path) -> None:
+    expected = {
+        "blueprint.json", "dockerinfo.json", "deployment-readme.txt", "requirements.txt", "solution.json",
+        "kubernetes-client-script.py", "protobuf/orchestrator.proto", "orchestrator_client/orchestrator_client.py",
+        "microservice/databroker1.proto", "microservice/comax1.proto", "deployments/pvc.yaml",
+        *(f"deployments/{n}_{kind}.yaml" for n in ("databroker1", "comax1", "orchestrator")
+          for kind in ("deployment", "service")),
+    }
+    assert {str(p.relative_to(solution)) for p in solution.rglob("*") if p.is_file()} == expected
+    comax_proto = (REPO_ROOT / "components/comax/model.proto").read_text()
+    assert (solution / "microservice/comax1.proto").read_text() == comax_proto
+    assert "service Orchestrator {" in (solution / "protobuf/orchestrator.proto").read_text()
+
+
+def test_every_manifest_validates_against_the_kubernetes_schemas(solution: Path) -> None:
+    manifests = [yaml.safe_load(p.read_text()) for p in sorted((solution / "deployments").glob("*.yaml"))]
+    assert len(manifests) == 7
+    for manifest in manifests:
+        _validate(manifest)
+
+
+def test_dockerinfo_names_services_on_8061_plus_the_orchestrator(solution: Path) -> None:
+    info = json.loads((solution / "dockerinfo.json").read_text())["docker_info_list"]
+    assert {(e["container_name"], e["ip_address"], int(e["port"])) for e in info} == {
+        ("databroker1", "databroker1", 8061), ("comax1", "comax1", 8061), ("orchestrator", "orchestrator", 8061)}
+
+
+def test_images_are_repointed_at_the_registry_and_tag(solution: Path) -> None:
+    nodes = {n["container_name"]: n["image"] for n in json.loads((solution / "blueprint.json").read_text())["nodes"]}
+    assert nodes == {"databroker1": "registry.example.org/ai4cop/ai4cop-databroker:2.0",
+                     "comax1": "registry.example.org/ai4cop/ai4cop-comax:2.0"}
+    pod = _yaml(solution, "orchestrator_deployment.yaml")["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == "registry.example.org/ai4cop/ai4cop-orchestrator:2.0"
+
+
+def test_deployment_has_probes_resources_security_secret_and_shared_volume(solution: Path) -> None:
+    deployment = _yaml(solution, "databroker1_deployment.yaml")
+    assert deployment["apiVersion"] == "apps/v1" and deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["selector"]["matchLabels"] == {"app": "databroker1"}
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [("protobuf-api", 8061), ("webui", 8062)]
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert container[probe]["grpc"] == {"port": 8061}
+    assert set(container["resources"]) == {"requests", "limits"}
+    assert container["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                                            "readOnlyRootFilesystem": True}
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 10001
+    assert pod["imagePullSecrets"] == [{"name": "regcred"}]
+    assert container["envFrom"] == [{"secretRef": {"name": "ai4cop-credentials", "optional": True}}]
+    assert {"name": "SHARED_FOLDER_PATH", "value": "/data/shared"} in container["env"]
+    assert {"name": "shared", "persistentVolumeClaim": {"claimName": "ai4cop-shared"}} in pod["volumes"]
+    pvc = _yaml(solution, "pvc.yaml")
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"] and pvc["spec"]["storageClassName"] == "cephfs"
+
+
+def test_services_are_clusterip_headless_when_scaled_and_exposed_on_request(solution: Path) -> None:
+    broker = _yaml(solution, "databroker1_service.yaml")["spec"]
+    assert broker["type"] == "ClusterIP" and "clusterIP" not in broker
+    assert [(p["name"], p["port"]) for p in broker["ports"]] == [("protobuf-api", 8061), ("webui", 8062)]
+    comax = _yaml(solution, "comax1_service.yaml")["spec"]
+    assert comax["clusterIP"] == "None"
+    assert _yaml(solution, "comax1_deployment.yaml")["spec"]["replicas"] == 3
+    assert _yaml(solution, "orchestrator_service.yaml")["spec"]["type"] == "LoadBalancer"
+
+
+def test_defaults_have_no_pull_secret_no_pvc_and_nothing_exposed() -> None:
+    files = build_solution(BLUEPRINT, ExportOptions())
+    assert "deployments/pvc.yaml" not in files
+    for manifest in load_manifests(files):
+        _validate(manifest)
+        if manifest["kind"] == "Deployment":
+            assert "imagePullSecrets" not in manifest["spec"]["template"]["spec"]
+        else:
+            assert manifest["spec"]["type"] == "ClusterIP" and "clusterIP" not in manifest["spec"]
+    nodes = json.loads(files["blueprint.json"])["nodes"]
+    assert nodes == json.loads(BLUEPRINT.read_text())["nodes"]
+
+
+def test_requirements_are_complete(solution: Path) -> None:
+    names = {line.split(">=")[0].lower() for line in (solution / "requirements.txt").read_text().splitlines()
+             if line and not line.startswith("#")}
+    assert {"kubernetes", "pyyaml", "grpcio", "grpcio-tools", "protobuf"} <= names
+
+
+def test_client_script_dry_run_prints_what_it_would_apply(solution: Path, tmp_path: Path) -> None:
+    env_file = tmp_path / "credentials.env"
+    env_file.write_text("# S3\nCOMAX_S3_SECRET_ACCESS_KEY=verysecret\n")
+    proc = subprocess.run([sys.executable, "kubernetes-client-script.py", "--dry-run",
+                           "--secret-env-file", str(env_file)],
+                          cwd=solution, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "would create namespace co-max" in proc.stdout
+    docs = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+    assert [d["kind"] for d in docs] == ["PersistentVolumeClaim", "Secret", "Service", "Service", "Service",
+                                         "Deployment", "Deployment", "Deployment"]
+    assert "verysecret" not in proc.stdout
+    for doc in docs:
+        _validate(doc)
+
+
+def test_bad_options_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="CONTAINER=N"):
+        parse_replicas(["comax1=zero"])
+    with pytest.raises(InvalidInput, match="unknown container"):
+        build_solution(BLUEPRINT, ExportOptions(replicas={"nope": 2}))
+    with pytest.raises(InvalidInput, match="headless"):
+        build_solution(BLUEPRINT, ExportOptions(replicas={"comax1": 2}, expose=("comax1",)))
+    bad = json.loads(BLUEPRINT.read_text())
+    bad["nodes"][0]["container_name"] = "Data_Broker"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(InvalidInput, match="DNS-1035"):
+        build_solution(path, ExportOptions())
+
+
+def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "solution.zip"
+    code = main(["export", str(BLUEPRINT), "-o", str(out), "--replicas", "comax1=2", "--pull-secret", "regcred"])
+    assert code == 0 and out.exists() and "16 files" in capsys.readouterr().out
+    assert main(["export", str(tmp_path / "missing.json"), "-o", str(out)]) == 2
+
+
+# -- the orchestrator client against a real gRPC server speaking orchestrator.proto --------------------
+
+
+class FakeOrchestrator:
+    """Records the calls; ``observe`` streams events until ``run`` was called, then ends."""
+
+    def __init__(self, messages: Any) -> None:
+        self.pb = messages
+        self.calls: list[str] = []
+        self.config: Any = None
+        self.ran = futures.Future[None]()
+
+    def initialize(self, request: Any, context: Any) -> Any:
+        self.calls.append("initialize")
+        self.config = request
+        return self.pb.OrchestrationStatus(success=True, code=0, message="initialized")
+
+    def observe(self, request: Any, context: Any) -> Iterator[Any]:
+        self.calls.append(f"observe {request.name_regex} {request.component_regex}")
+        self.ran.result(timeout=30)
+        yield self.pb.OrchestrationEvent(run="r1", name="RPC.call", component="comax1", detail={"method": "analyze"})
+        yield self.pb.OrchestrationEvent(run="r1", name="exception", component="comax1",
+                                         detail={"method": "analyze", "traceback": "boom"})
+
+    def run(self, request: Any, context: Any) -> Any:
+        self.calls.append("run")
+        self.ran.set_result(None)
+        return self.pb.OrchestrationStatus(success=True, message="running", active_threads=2)
+
+
+def test_orchestrator_client_observes_initializes_runs_and_waits(solution: Path) -> None:
+    sys.path.insert(0, str(solution / "orchestrator_client"))
+    try:
+        import orchestrator_client
+    finally:
+        sys.path.remove(str(solution / "orchestrator_client"))
+    messages, services = orchestrator_client.load_api(solution)
+    fake = FakeOrchestrator(messages)
+    servicer = type("Servicer", (services.OrchestratorServicer,), {
+        "initialize": lambda _s, r, c: fake.initialize(r, c), "observe": lambda _s, r, c: fake.observe(r, c),
+        "run": lambda _s, r, c: fake.run(r, c)})()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    services.add_OrchestratorServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    lines: list[str] = []
+    try:
+        status = orchestrator_client.run_pipeline(f"127.0.0.1:{port}", solution, timeout=30, emit=lines.append)
+    finally:
+        server.stop(0)
+    assert status == 1  # an exception event was reported
+    assert "observe .* .*" in fake.calls
+    assert [call for call in fake.calls if not call.startswith("observe")] == ["initialize", "run"]
+    assert set(fake.config.protofiles) == {"databroker1.proto", "comax1.proto"}
+    assert json.loads(fake.config.dockerinfo) == json.loads((solution / "dockerinfo.json").read_text())
+    assert any("EXCEPTION in comax1 analyze" in line and "boom" in line for line in lines)
