@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from shapely.geometry.base import BaseGeometry
 
@@ -48,9 +49,12 @@ class Query:
         return replace(self, limit=limit)
 
 
-@dataclass(frozen=True, slots=True)
-class ProductRecord:
-    """One catalogue product, catalogue-independent; ``href`` is ``s3://``, ``file://`` or ``https://``."""
+class ProductRecord(NamedTuple):
+    """One catalogue product, catalogue-independent; ``href`` is ``s3://``, ``file://`` or ``https://``.
+
+    A named tuple rather than a frozen dataclass: one is built per product while paging, and this
+    is the cheapest immutable record to build.
+    """
 
     id: str
     name: str

@@ -17,16 +17,18 @@ from components.databroker.query import ProductRecord
 logger = logging.getLogger(__name__)
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
-_EWKT = re.compile(r"^geography'(?:SRID=\d+;)?(.*)'$", re.DOTALL)
 WORLD = shapely.box(-180, -90, 180, 90)
 
 
 def parse_stamp(text: str) -> datetime:
     """An aware UTC datetime from a catalogue's ISO 8601 stamp (nanosecond fractions tolerated)."""
-    value = datetime.fromisoformat(_FRACTION.sub(r"\1", text.strip()).replace("Z", "+00:00"))
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = datetime.fromisoformat(_FRACTION.sub(r"\1", text.strip()).replace("Z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+        return value.replace(tzinfo=UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def odata_time(value: datetime) -> str:
@@ -36,8 +38,10 @@ def odata_time(value: datetime) -> str:
 
 def wkt_of_ewkt(text: str) -> str:
     """``POLYGON (...)`` out of CDSE's ``geography'SRID=4326;POLYGON (...)'`` (or plain WKT)."""
-    match = _EWKT.match(text.strip())
-    return match.group(1) if match else text.strip()
+    if text.startswith("geography'") and text.endswith("'"):
+        body = text[10:-1]
+        return body[body.index(";") + 1:] if body.startswith("SRID=") else body
+    return text.strip()
 
 
 def wkt_of_geojson(geometry: dict[str, Any] | None) -> str:
