@@ -236,7 +236,8 @@ def watch():
             print("%s produced event %r with details %s" % (event.component, event.name, detail), flush=True)
 observer = threading.Thread(target=watch)
 observer.start()
-protofiles = {os.path.basename(p): readfile(p) for p in glob.glob(os.path.join(args.basepath, "microservice", "*.proto"))}
+paths = glob.glob(os.path.join(args.basepath, "microservice", "*.proto"))
+protofiles = {os.path.basename(p): readfile(p) for p in paths}
 print("initialize:", stub.initialize(orchestrator_pb2.OrchestrationConfiguration(
     blueprint=readfile(os.path.join(args.basepath, "blueprint.json")),
     dockerinfo=readfile(os.path.join(args.basepath, "dockerinfo.json")),

@@ -313,7 +313,7 @@ class Run:
             (True, True): channel.stream_stream,
         }[(rpc.input_stream, rpc.output_stream)]
         # No serializers: messages pass through as the bytes the previous component produced.
-        return factory(rpc.method)  # type: ignore[no-any-return]
+        return factory(rpc.method)
 
     def _call(self, step: Step, request: bytes | Iterator[bytes]) -> Iterator[bytes]:
         """One rpc call, yielding its response(s); UNAVAILABLE before any response is retried (unary input)."""

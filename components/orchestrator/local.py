@@ -7,6 +7,7 @@ its component's environment prefix (``DATABROKER_``, ``COMAX_``...).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -158,10 +159,8 @@ class LocalDeployment:
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def write_basepath(basepath: Path, blueprint_text: str, endpoints: dict[str, Endpoint],

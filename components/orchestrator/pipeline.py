@@ -23,7 +23,7 @@ from components.orchestrator.blueprint import Blueprint, Endpoint, dump_dockerin
 from components.orchestrator.core import Configuration, Orchestrator
 from components.orchestrator.engine import Run, RunOptions
 from components.orchestrator.graph import Plan
-from components.orchestrator.local import ORCHESTRATOR, LocalDeployment, components_of, env_prefix
+from components.orchestrator.local import ORCHESTRATOR, LocalDeployment, components_of
 
 logger = logging.getLogger(__name__)
 
