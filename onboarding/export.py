@@ -74,16 +74,20 @@ def _our_component(image: str) -> str | None:
         return None
 
 
-def _image(image: str, component: str | None, options: ExportOptions) -> str:
-    """The node's image, re-pointed at ``--registry``/``--tag`` when it is one of ours."""
-    if component is None or (options.registry is None and options.tag is None):
-        return image
+def _split_ref(image: str) -> tuple[str, str]:
+    """(registry/namespace, tag) of an image reference (``("", "latest")`` parts when absent)."""
+    registry, _, last = image.rpartition("/")
+    last = last.split("@", 1)[0]
+    return registry, last.rsplit(":", 1)[1] if ":" in last else "latest"
+
+
+def _image(image: str, component: str, options: ExportOptions) -> str:
+    """One of our images, re-pointed at ``--registry``/``--tag`` (each kept from ``image`` when not given)."""
     from components.orchestrator.images import image_for_component
 
-    registry, _, current = image.rpartition("/") if "/" in image else ("", "", image)
-    current_tag = current.rsplit(":", 1)[1] if ":" in current else "latest"
-    return image_for_component(component, options.registry if options.registry is not None else registry,
-                               options.tag or current_tag)
+    registry, tag = _split_ref(image)
+    return image_for_component(component, registry if options.registry is None else options.registry,
+                               options.tag or tag)
 
 
 def _node_proto(name: str, proto_uri: str, component: str | None, base: Path) -> str:
@@ -130,17 +134,22 @@ def build_solution(blueprint_path: Path, options: ExportOptions) -> dict[str, st
     raw = json.loads(raw_text)
     files: dict[str, str] = {}
     workloads = []
+    ours = ""
     for node in raw["nodes"]:
         name = node["container_name"]
         component = _our_component(str(node.get("image", "")))
         if not node.get("image"):
             raise InvalidInput(f"node {name}: no image")
-        node["image"] = _image(str(node["image"]), component, options)
+        if component is not None:
+            if options.registry is not None or options.tag is not None:
+                node["image"] = _image(str(node["image"]), component, options)
+            ours = ours or str(node["image"])
         files[f"microservice/{name}.proto"] = _node_proto(name, str(node.get("proto_uri", "")), component,
                                                           blueprint_path.parent)
         workloads.append(Workload(name, node["image"], component, options.replicas.get(name, 1),
                                   name in options.expose))
-    orchestrator_image = _image("ai4cop-orchestrator:latest", ORCHESTRATOR, options)
+    # The orchestrator comes from where the blueprint's own ai4cop images come from.
+    orchestrator_image = _image(ours or "ai4cop-orchestrator:latest", ORCHESTRATOR, options)
     workloads.append(Workload(ORCHESTRATOR, orchestrator_image, ORCHESTRATOR, 1, ORCHESTRATOR in options.expose))
     files["blueprint.json"] = json.dumps(raw, indent=2) + "\n"
     # A Service name resolves in the namespace; a headless one to every replica (gRPC round_robin).

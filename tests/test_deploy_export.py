@@ -228,3 +228,14 @@ def test_orchestrator_client_observes_initializes_runs_and_waits(solution: Path)
     assert set(fake.config.protofiles) == {"databroker1.proto", "comax1.proto"}
     assert json.loads(fake.config.dockerinfo) == json.loads((solution / "dockerinfo.json").read_text())
     assert any("EXCEPTION in comax1 analyze" in line and "boom" in line for line in lines)
+
+
+def test_the_orchestrator_image_comes_from_the_blueprints_registry_and_tag() -> None:
+    files = build_solution(BLUEPRINT, ExportOptions())
+    deployment = yaml.safe_load(files["deployments/orchestrator_deployment.yaml"])
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "ghcr.io/ai4cop/ai4cop-orchestrator:0.1.0"
+    files = build_solution(BLUEPRINT, ExportOptions(tag="0.2.0"))
+    nodes = json.loads(files["blueprint.json"])["nodes"]
+    assert [n["image"] for n in nodes] == ["ghcr.io/ai4cop/ai4cop-databroker:0.2.0",
+                                           "ghcr.io/ai4cop/ai4cop-comax:0.2.0"]

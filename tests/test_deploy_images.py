@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from onboarding.images import (
     PipSettings,
     build_command,
     build_images,
+    buildah_command,
     image_ref,
     image_size,
     pip_settings,
@@ -110,8 +113,8 @@ def _base_image_or_skip() -> str:
 
 
 @pytest.fixture(scope="session")
-def built_images() -> dict[str, str]:
-    """Build every image once per session (buildah; docker when a daemon answers) and return the references."""
+def built_images() -> Iterator[dict[str, str]]:
+    """Build every image once per session with buildah, yield the references, then remove them (disk)."""
     builder = _builder_or_skip()
     if builder == "docker":
         pytest.skip("starting containers is exercised with buildah here (no docker daemon to test against)")
@@ -119,7 +122,9 @@ def built_images() -> dict[str, str]:
     built = build_images(COMPONENTS, registry="localhost", tag=TAG, base_image=base, builder=builder)
     for image in built:
         print(f"built {image.ref} in {image.seconds:.0f} s: {image_size(image.ref, builder) / 1e6:.0f} MB")
-    return {image.component: image.ref for image in built}
+    yield {image.component: image.ref for image in built}
+    subprocess.run([*buildah_command(), "rmi", *(image.ref for image in built)], capture_output=True, check=False,
+                   timeout=600)
 
 
 @pytest.mark.slow
