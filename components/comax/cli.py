@@ -51,9 +51,13 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _comax(args: argparse.Namespace) -> int:
+    import logging
+
     from components.comax.analysis import Query
     from components.comax.report import analyze_sources, format_text
 
+    # unreadable sources are reported in the output itself; keep stderr for real failures
+    logging.getLogger("components.comax").setLevel(logging.ERROR)
     query = Query.build(args.aoi, args.start, args.end, qa_min=args.qa_min, pixel=args.pixel)
     summary = analyze_sources(args.sources, query)
     if args.json:

@@ -157,7 +157,8 @@ def _nearest(lat: np.ndarray, lon: np.ndarray, times_s: np.ndarray, start: datet
         pix = int(np.argmin(dist[line]))
     else:
         line, pix = (int(i) for i in np.unravel_index(np.argmin(dist), dist.shape))
-    if dist[line, pix] > 4.0:
+    # within 2 deg, or 5 deg when the time fixed the scanline (coarse products have long pixels)
+    if dist[line, pix] > (25.0 if time is not None else 4.0):
         raise ValueError(f"({latitude}, {longitude}) is not covered by this product's swath")
     return line, pix
 
@@ -218,11 +219,21 @@ def _attrs(obj: h5py.HLObject, attrs: dict[str, Any]) -> None:
 
 
 class _Writer:
-    """Creates netCDF-4 variables (HDF5 datasets with dimension scales) chunked along the scanline."""
+    """Creates netCDF-4 variables (HDF5 datasets with dimension scales) chunked along the scanline.
+
+    Like netCDF-C (define mode, then data), every variable is defined before any data is written, so the
+    file's metadata sits together near its start and the data chunks follow.
+    """
 
     def __init__(self, dims: dict[str, h5py.Dataset], chunk_lines: int):
         self.dims = dims
         self.chunk_lines = chunk_lines
+        self.pending: list[tuple[h5py.Dataset, np.ndarray]] = []
+
+    def write_data(self) -> None:
+        for ds, data in self.pending:
+            ds[...] = data.reshape(ds.shape)
+        self.pending.clear()
 
     def var(self, group: h5py.Group, name: str, data: np.ndarray, dims: Sequence[str], attrs: dict[str, Any],
             fill: Any = None, *, defer: bool = False) -> h5py.Dataset:
@@ -234,7 +245,7 @@ class _Writer:
             extra["fillvalue"] = fill
         ds = group.create_dataset(name, shape=shape, dtype=data.dtype, chunks=chunks, **extra)
         if not defer:
-            ds[...] = data.reshape(shape)
+            self.pending.append((ds, data))
         if fill is not None:
             ds.attrs["_FillValue"] = np.array(fill, dtype=data.dtype)
         _attrs(ds, attrs)
@@ -319,14 +330,19 @@ def _write(h5: h5py.File, name: str, start: datetime, orbit: int, mode: str, geo
            "multiplication_factor_to_convert_to_molecules_percm2": np.float32(MOLECULES_PER_CM2)}, FILL_FLOAT)
     support = prod.create_group("SUPPORT_DATA")
     _geolocations(w, support.create_group("GEOLOCATIONS"), geo, fields, rng)
+    kernel = None
     if support_data:
-        _detailed_results(w, support.create_group("DETAILED_RESULTS"), geo, fields, rng)
+        detailed = support.create_group("DETAILED_RESULTS")
+        kernel = _detailed_results(w, detailed, geo, fields, rng)
         _input_data(w, support.create_group("INPUT_DATA"), geo, rng)
     meta = h5.create_group("METADATA")
     _attrs(meta.create_group("GRANULE_DESCRIPTION"), {"ProductShortName": "L2__CO____",
                                                        "ProcessingMode": mode, "synthetic": "true"})
     meta.create_group("ALGORITHM_SETTINGS")
     meta.create_group("QA_STATISTICS")
+    w.write_data()
+    if kernel is not None:
+        _write_kernel(detailed["column_averaging_kernel"], *kernel, w.chunk_lines)
 
 
 def _noisy(base: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
@@ -357,7 +373,7 @@ def _geolocations(w: _Writer, grp: h5py.Group, geo: swath.Swath, fields: dict[st
 
 
 def _detailed_results(w: _Writer, grp: h5py.Group, geo: swath.Swath, fields: dict[str, np.ndarray],
-                      rng: np.random.Generator) -> None:
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     pix = ("time", "scanline", "ground_pixel")
     lat = geo.latitude
     cloud = fields["cloud"]
@@ -381,11 +397,15 @@ def _detailed_results(w: _Writer, grp: h5py.Group, geo: swath.Swath, fields: dic
     # keeps it compressible enough to write quickly while its size stays realistic.
     profile = np.linspace(1.1, 0.6, LAYERS, dtype=np.float32) ** 2 * 8000.0
     scale = (1.0 + 0.3 * cloud + rng.normal(0, 0.02, lat.shape)).astype(np.float32)
-    kernel = w.var(grp, "column_averaging_kernel", np.zeros(0, np.float32),
-                   ("time", "scanline", "ground_pixel", "layer"), {"units": "m"}, FILL_FLOAT, defer=True)
-    for begin in range(0, lat.shape[0], w.chunk_lines):
-        block = scale[begin:begin + w.chunk_lines, :, None] * profile
-        kernel[0, begin:begin + w.chunk_lines] = block.astype(np.float16).astype(np.float32)
+    w.var(grp, "column_averaging_kernel", np.zeros(0, np.float32), ("time", "scanline", "ground_pixel", "layer"),
+          {"units": "m"}, FILL_FLOAT, defer=True)
+    return profile, scale
+
+
+def _write_kernel(kernel: h5py.Dataset, profile: np.ndarray, scale: np.ndarray, lines: int) -> None:
+    for begin in range(0, scale.shape[0], lines):
+        block = scale[begin:begin + lines, :, None] * profile
+        kernel[0, begin:begin + lines] = block.astype(np.float16).astype(np.float32)
 
 
 def _input_data(w: _Writer, grp: h5py.Group, geo: swath.Swath, rng: np.random.Generator) -> None:
