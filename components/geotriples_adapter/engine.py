@@ -84,8 +84,11 @@ def parse_template(template: str) -> list[tuple[bool, str]]:
 
 
 def _text(value: Any) -> str:
-    if type(value) is str:
-        return value
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
     if hasattr(value, "itertext"):
         return "".join(value.itertext())
     return lexical(value)
@@ -491,7 +494,8 @@ def _literal_column(column: Column, datatype: str | None, language: str | None) 
     for values in column:
         terms = []
         for value in values:
-            text = value if type(value) is str else "true" if value is True else "false" if value is False \
+            kind = type(value)
+            text = value if kind is str else str(value) if kind is int else repr(value) if kind is float \
                 else _text(value)
             if '"' in text or "\\" in text or "\n" in text or "\r" in text:
                 text = text.translate(escapes)

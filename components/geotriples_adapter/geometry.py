@@ -5,6 +5,7 @@ Also the one writer shapely lacks, GML 3 (for ``asGML``).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -79,6 +80,13 @@ def coerce(values: list[Any]) -> tuple[np.ndarray, list[str | None]]:
         try:
             geoms = shapely.from_wkt(values)
         except shapely.errors.GEOSException:
+            pass
+        else:
+            return geoms, _reasons(geoms)
+    if values and all(type(v) is dict for v in values):
+        try:
+            geoms = shapely.from_geojson([json.dumps(v) for v in values])
+        except (shapely.errors.GEOSException, TypeError, ValueError):
             pass
         else:
             return geoms, _reasons(geoms)

@@ -70,9 +70,7 @@ def check_language(tag: str) -> str:
 
 
 def lexical(value: object) -> str:
-    """The lexical form of a source value (booleans lowercase, integral floats without '.0' kept as read)."""
+    """The lexical form of a source value (booleans lowercase)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return str(int(value))
     return str(value)
