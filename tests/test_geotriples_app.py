@@ -1,0 +1,150 @@
+"""The component over real gRPC (a server on port 0) and the ``ai4cop geotriples`` CLI."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+import shapely
+from rdflib import URIRef
+
+from components.common.contract import messages, services
+from components.common.server import create_server
+from components.geotriples_adapter.app import Settings, build
+from onboarding.cli import main as cli
+from tests.geotriples_helpers import GEO, parse, wkt_values, write_geojson, write_shapefile
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture()
+def shared(tmp_path: Path) -> Path:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture()
+def stub(shared: Path) -> Iterator[object]:
+    settings = Settings(port=0, shared_folder=shared, chunk_features=2, base_iri="http://ex.org")
+    server, port = create_server(build(settings).services, settings)
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield services().GeoTriplesStub(channel)
+    finally:
+        channel.close()
+        server.stop(0)
+
+
+def test_settings_default_to_platform_shared_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHARED_FOLDER_PATH", "/srv/shared")
+    assert Settings().shared_folder == Path("/srv/shared")
+    monkeypatch.setenv("GEOTRIPLES_SHARED_FOLDER", "/srv/other")
+    assert Settings().shared_folder == Path("/srv/other")
+
+
+def test_convert_path_streams_chunks(stub, shared: Path) -> None:  # type: ignore[no-untyped-def]
+    write_geojson(shared)
+    chunks = list(stub.convert(messages().GeoData(path="places.geojson", rdf_format="turtle")))
+    assert len(chunks) > 2 and all(c.rdf_format == "turtle" for c in chunks)
+    graph = parse("".join(c.data for c in chunks), "turtle")
+    assert sum(c.triples for c in chunks) == len(graph) == 56
+    assert "http://ex.org/places/id/4" in wkt_values(graph)
+
+
+def test_convert_inline_shapefile_zip(stub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shp = write_shapefile(tmp_path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for suffix in (".shp", ".shx", ".dbf", ".prj"):
+            archive.write(shp.with_suffix(suffix), f"parcels{suffix}")
+    chunks = stub.convert(messages().GeoData(data=buffer.getvalue(), format="shapefile", layer="Parcel"))
+    graph = parse("".join(c.data for c in chunks))
+    assert wkt_values(graph)["http://ex.org/Parcel/id/1"].startswith(
+        "<http://www.opengis.net/def/crs/EPSG/0/32634> POLYGON")
+
+
+@pytest.mark.parametrize(("request_fields", "code", "text"), [
+    ({"path": "../etc/passwd"}, grpc.StatusCode.PERMISSION_DENIED, "'..'"),
+    ({"path": "/etc/passwd"}, grpc.StatusCode.PERMISSION_DENIED, "outside the shared folder"),
+    ({"path": "missing.geojson"}, grpc.StatusCode.NOT_FOUND, "not found"),
+    ({}, grpc.StatusCode.INVALID_ARGUMENT, "exactly one of data"),
+    ({"data": b"{}"}, grpc.StatusCode.INVALID_ARGUMENT, "format is required"),
+    ({"data": b"id,WKT\n1,POINT (1\n", "format": "csv"}, grpc.StatusCode.INVALID_ARGUMENT, "feature 1"),
+    ({"data": b"{}", "format": "geojson", "rdf_format": "rdfxml"}, grpc.StatusCode.INVALID_ARGUMENT,
+     "unknown RDF format"),
+])
+def test_convert_errors(stub, request_fields, code, text) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.RpcError) as err:
+        list(stub.convert(messages().GeoData(**request_fields)))
+    assert err.value.code() == code
+    assert text in err.value.details()
+
+
+def test_client_mapping_cannot_read_outside(stub, shared: Path) -> None:  # type: ignore[no-untyped-def]
+    write_geojson(shared)
+    mapping = (Path(__file__).parent / "nothing").as_posix()
+    text = (f'@prefix rr: <http://www.w3.org/ns/r2rml#> . @prefix rml: <http://semweb.mmlab.be/ns/rml#> .\n'
+            f'<http://ex.org/m> rml:logicalSource [ rml:source "{mapping}" ; '
+            f'rml:referenceFormulation <http://semweb.mmlab.be/ns/ql#CSV> ] ; '
+            f'rr:subjectMap [ rr:template "http://ex.org/{{id}}" ] .')
+    with pytest.raises(grpc.RpcError) as err:
+        list(stub.convert(messages().GeoData(path="places.geojson", mapping=text)))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_product_to_rdf(stub) -> None:  # type: ignore[no-untyped-def]
+    product = messages().Product(id="S5P_1", name="S5P_OFFL_L2__CO_____1", href="s3://eodata/x.nc",
+                                 start="2024-01-01T00:00:00Z", footprint_wkt="POLYGON ((0 0, 1 0, 1 1, 0 0))",
+                                 size_bytes=1234)
+    chunk = stub.product_to_rdf(product)
+    graph = parse(chunk.data)
+    assert chunk.triples == len(graph)
+    crs, _, wkt = wkt_values(graph)["http://ex.org/Product/id/S5P_1"].partition("> ")
+    assert shapely.from_wkt(wkt).equals(shapely.from_wkt(product.footprint_wkt))
+    with pytest.raises(grpc.RpcError) as err:
+        stub.product_to_rdf(messages().Product(id="x", footprint_wkt="POLYGON ((0 0"))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_comax_to_rdf_as_sosa_observations(stub) -> None:  # type: ignore[no-untyped-def]
+    item = messages().ProductResult(product="p1", max_mol_m2=0.05, max_molecules_cm2=3.0e18, latitude=38.0,
+                                    longitude=23.5, time="2024-01-01T10:00:00Z", valid_pixels=10)
+    result = messages().COMaxResult(max_mol_m2=0.05, max_molecules_cm2=3.0e18, latitude=38.0, longitude=23.5,
+                                    time="2024-01-01T10:00:00Z", product="p1", valid_pixels=10,
+                                    aoi_wkt="POLYGON ((23 37, 24 37, 24 38, 23 37))", products=[item],
+                                    products_analyzed=1)
+    graph = parse(stub.comax_to_rdf(result).data)
+    sosa = "http://www.w3.org/ns/sosa/"
+    observations = set(graph.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                                      URIRef(sosa + "Observation")))
+    assert len(observations) == 2
+    values = {o.toPython() for o in graph.objects(None, URIRef(sosa + "hasSimpleResult"))}
+    assert values == {0.05}
+    assert any(True for _ in graph.objects(None, URIRef(GEO + "asWKT")))
+
+
+def test_cli_generate_dump_convert(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = write_geojson(tmp_path)
+    mapping, out = tmp_path / "mapping.ttl", tmp_path / "out.nt"
+    assert cli(["geotriples", "generate-mapping", str(source), "-b", "http://ex.org", "-o", str(mapping)]) == 0
+    assert cli(["geotriples", "dump-rdf", str(mapping), "-o", str(out)]) == 0
+    assert "56 triples" in capsys.readouterr().err
+    assert len(parse(out.read_text())) == 56
+    assert cli(["geotriples", "convert", str(source), "-f", "nquads"]) == 0
+    assert len(parse(capsys.readouterr().out, "nquads")) == 56
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("garbage {")
+    assert cli(["geotriples", "dump-rdf", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not valid Turtle" in err
+    assert cli(["geotriples", "convert", str(tmp_path / "none.geojson")]) == 2
+    assert "not found" in capsys.readouterr().err
