@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,13 +65,19 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _write(conversion: Any, output: Path | None) -> int:
-    if output:
-        with output.open("w", encoding="utf-8") as handle:
+    # The engine makes millions of short-lived acyclic lists; the cycle collector only slows it down (~30%).
+    # Safe to pause here: this process runs nothing else.
+    gc.disable()
+    try:
+        if output:
+            with output.open("w", encoding="utf-8") as handle:
+                for chunk in conversion.chunks():
+                    handle.write(chunk)
+        else:
             for chunk in conversion.chunks():
-                handle.write(chunk)
-    else:
-        for chunk in conversion.chunks():
-            sys.stdout.write(chunk)
+                sys.stdout.write(chunk)
+    finally:
+        gc.enable()
     stats = conversion.stats
     print(f"{stats.triples} triples" + (f", {stats.skipped} features skipped (invalid geometry)"
                                          if stats.skipped else ""), file=sys.stderr)

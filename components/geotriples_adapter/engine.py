@@ -490,18 +490,34 @@ def _literal_column(column: Column, datatype: str | None, language: str | None) 
     else:
         suffix = '"'
     escapes = _ESCAPES
+    # numbers and booleans repeat a lot (function results above all): format each distinct one once
+    memo: dict[tuple[type, Any], str] = {}
     out: list[list[str]] = []
+    append = out.append
     for values in column:
-        terms = []
-        for value in values:
-            kind = type(value)
-            text = value if kind is str else str(value) if kind is int else repr(value) if kind is float \
-                else _text(value)
-            if '"' in text or "\\" in text or "\n" in text or "\r" in text:
-                text = text.translate(escapes)
-            terms.append('"' + text + suffix)
-        out.append(terms)
+        if len(values) == 1:
+            value = values[0]
+            if type(value) is str:
+                if '"' in value or "\\" in value or "\n" in value or "\r" in value:
+                    value = value.translate(escapes)
+                append(['"' + value + suffix])
+                continue
+            key = (type(value), value)
+            term = memo.get(key)
+            if term is None:
+                term = memo[key] = _literal_term(value, suffix, escapes)
+            append([term])
+        else:
+            append([_literal_term(value, suffix, escapes) for value in values])
     return out
+
+
+def _literal_term(value: Any, suffix: str, escapes: dict[int, str]) -> str:
+    kind = type(value)
+    text = value if kind is str else repr(value) if kind is float else _text(value)
+    if '"' in text or "\\" in text or "\n" in text or "\r" in text:
+        text = text.translate(escapes)
+    return '"' + text + suffix
 
 
 def _at_most_one(column: list[list[str]]) -> bool:

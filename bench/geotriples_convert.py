@@ -1,0 +1,103 @@
+"""Benchmark: triples/s and peak memory of the GeoTriples adapter converting polygon layers, against morph-kgc.
+
+    .venv/bin/python bench/geotriples_convert.py [--features 100000] [--small 10000]
+
+Writes the same synthetic polygons as Shapefile and GeoJSON, converts each with the generated GeoTriples mapping
+to N-Triples on disk (each run in a fresh process, so peak RSS is its own), at a small and the full size, and
+runs morph-kgc 2.10 with equivalent Python UDFs on the Shapefile in the same run when its throwaway venv exists
+(``MORPH_KGC_PYTHON``, default ``/tmp/morphvenv/bin/python``; create it with
+``python3 -m venv /tmp/morphvenv && /tmp/morphvenv/bin/pip install morph-kgc==2.10.0 geopandas pyogrio``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def worker(path: Path, out: Path) -> None:
+    """``ai4cop geotriples convert path -o out``; print triples, seconds and peak RSS as JSON."""
+    from onboarding.cli import main as cli
+
+    start = time.perf_counter()
+    if cli(["geotriples", "convert", str(path), "-o", str(out)]) != 0:
+        raise SystemExit("conversion failed")
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with out.open("rb") as handle:
+        triples = sum(1 for _ in handle)
+    print(json.dumps({"triples": triples, "seconds": seconds, "peak_mb": peak}))
+
+
+def run(command: list[str]) -> dict[str, float]:
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def data(folder: Path, count: int) -> dict[str, Path]:
+    sys.path.insert(0, str(HERE))
+    from geotriples_data import write_all
+
+    marker = folder / f"done-{count}"
+    paths = {"shapefile": folder / "parcels.shp", "geojson": folder / "parcels.geojson"}
+    if not marker.exists():
+        write_all(folder, count)
+        marker.write_text("ok")
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--features", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--worker", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}")
+    cache = Path(tempfile.gettempdir()) / "ai4cop-geotriples-bench"
+    results: dict[tuple[str, int], dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "out.nt"
+        for count in (args.small, args.features):
+            paths = data(cache / str(count), count)
+            for kind, path in paths.items():
+                result = run([sys.executable, str(Path(__file__)), "--worker", str(path), str(out)])
+                results[(kind, count)] = result
+                print(f"ai4cop  {kind:9s} {count:7d} features: {result['triples']:9.0f} triples in "
+                      f"{result['seconds']:6.2f} s = {result['triples'] / result['seconds']:9.0f} triples/s, "
+                      f"peak RSS {result['peak_mb']:.0f} MB")
+    morph = Path(os.environ.get("MORPH_KGC_PYTHON", "/tmp/morphvenv/bin/python"))
+    if not morph.exists():
+        print(f"morph-kgc baseline skipped: {morph} not found (see this script's docstring to create its venv)")
+        return
+    baseline = run([str(morph), str(HERE / "geotriples_morph_baseline.py"), str(cache / str(args.features))])
+    rate = baseline["triples"] / baseline["seconds"]
+    print(f"morph-kgc shapefile {args.features:7d} features: {baseline['triples']:9.0f} triples in "
+          f"{baseline['seconds']:6.2f} s = {rate:9.0f} triples/s, peak RSS {baseline['peak_mb']:.0f} MB "
+          "(in-memory set, no serialisation)")
+    for kind in ("shapefile", "geojson"):
+        mine = results[(kind, args.features)]
+        print(f"speed-up {kind}: {mine['triples'] / mine['seconds'] / rate:.1f}x morph-kgc")
+    small, big = results[("shapefile", args.small)], results[("shapefile", args.features)]
+    print(f"memory shapefile: {small['peak_mb']:.0f} MB at {args.small} features, {big['peak_mb']:.0f} MB at "
+          f"{args.features} ({big['peak_mb'] / small['peak_mb']:.2f}x for {args.features / args.small:.0f}x data)")
+
+
+if __name__ == "__main__":
+    main()
