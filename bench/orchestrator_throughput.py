@@ -18,15 +18,12 @@ import sys
 import threading
 import time
 from concurrent import futures
-from pathlib import Path
 
 import grpc
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from components.orchestrator.core import Configuration, Orchestrator  # noqa: E402
-from components.orchestrator.engine import RunOptions  # noqa: E402
-from components.orchestrator.local import free_port  # noqa: E402
+from components.orchestrator.core import Configuration, Orchestrator
+from components.orchestrator.engine import RunOptions
+from components.orchestrator.local import free_port
 
 PROTOS = {
     "source": ("Source", "next", "Empty", "Blob"),
@@ -83,7 +80,7 @@ class Nodes:
 
     def config(self, queuesize: int = 0, iterations: int = 0) -> Configuration:
         nodes = []
-        for role, (service, rpc, inp, out) in PROTOS.items():
+        for role, (_service, rpc, inp, out) in PROTOS.items():
             nxt = {"source": "echo", "echo": "sink"}.get(role)
             connected = [{"container_name": nxt, "operation_signature": {"operation_name": PROTOS[nxt][1]}}] \
                 if nxt else []

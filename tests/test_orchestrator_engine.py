@@ -266,3 +266,17 @@ def test_observer_filters_by_regex(started: list[TestComponent]) -> None:
     orch.run("")
     reader.join(20)
     assert events and {(e.name, e.component) for e in events} == {("RPC.call", "sink"), ("RPC.finished", "sink")}
+
+
+def test_concurrency_keeps_several_calls_in_flight(started: list[TestComponent]) -> None:
+    got: list[int] = []
+    nodes = _start(started, source=TestComponent("Counter", [counter(8)]),
+                   slow=TestComponent("Doubler", [doubler(delay=0.3)]),
+                   sink=TestComponent("Collector", [collector(got)]))
+    orch = Orchestrator(RunOptions(concurrency=4))
+    events = _run(orch, _config(nodes, [("source.next", "slow.double"), ("slow.double", "sink.collect")]))
+    assert events[-1].name == "run.finished"
+    assert sorted(got) == [2, 4, 6, 8, 10, 12, 14, 16]
+    run = orch.current_run
+    assert run is not None and run.ended_at - run.started_at < 8 * 0.3 / 2
+    assert [e.name for e in events].count("thread.start") == 1 + 4 + 4

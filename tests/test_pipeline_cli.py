@@ -48,7 +48,7 @@ def test_blueprint_check_passes_the_root_blueprint(cache: Path) -> None:
     proc = subprocess.run(ai4cop("blueprint", "check", str(ROOT / "blueprint.json")), capture_output=True,
                           text=True, env=cli_env(cache), timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "OK (2 nodes, 1 links)" in proc.stdout
+    assert "OK (2 nodes, 1 link)" in proc.stdout
 
 
 def test_blueprint_check_lists_every_problem(cache: Path, tmp_path: Path) -> None:

@@ -19,12 +19,13 @@ class Settings(ComponentSettings):
     call_timeout: float = 0.0
     retries: int = 2
     continue_on_error: bool = False
+    concurrency: int = 1
 
     def run_options(self) -> RunOptions:
         """The run defaults these settings give (``queuesize``/``iterations`` come from ``initialize``)."""
         return RunOptions(queuesize=self.default_queuesize, startup_timeout=self.startup_timeout,
                           call_timeout=self.call_timeout or None, retries=self.retries,
-                          continue_on_error=self.continue_on_error)
+                          continue_on_error=self.continue_on_error, concurrency=self.concurrency)
 
 
 def build(settings: Settings) -> Component:

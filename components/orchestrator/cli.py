@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import tempfile
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,11 +54,17 @@ def _interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _wait_for_signal() -> None:
-    """Block until SIGTERM or SIGINT."""
+def _wait_for_signal(deployment: Any) -> None:
+    """Block until SIGTERM or SIGINT, saying once on stderr when a node's process exits meanwhile."""
+    reported: set[str] = set()
     try:
         while True:
-            time.sleep(3600)
+            for node in deployment.dead():
+                if node.name not in reported:
+                    reported.add(node.name)
+                    print(f"ai4cop: node {node.name} exited with code {node.process.returncode}: "
+                          f"{node.last_line()}", file=sys.stderr, flush=True)
+            time.sleep(1.0)
     except KeyboardInterrupt:
         return
 
@@ -85,8 +94,8 @@ def _protos_for(blueprint_text: str, folder: Path | None) -> dict[str, str]:
             continue
         try:
             protos[f"{name}.proto"] = component_proto(component_for_image(node.image))
-        except InvalidInput:
-            continue
+        except InvalidInput as err:
+            logger.warning("node %s: %s; give its proto with --protos DIR", name, err)
     return protos
 
 
@@ -111,7 +120,8 @@ def _check(args: argparse.Namespace) -> int:
     if problems:
         return 1
     assert pipeline.blueprint is not None
-    print(f"{args.blueprint}: OK ({len(pipeline.blueprint.nodes)} nodes, {len(pipeline.blueprint.links)} links)")
+    nodes, links = len(pipeline.blueprint.nodes), len(pipeline.blueprint.links)
+    print(f"{args.blueprint}: OK ({nodes} node{'s' * (nodes != 1)}, {links} link{'s' * (links != 1)})")
     return 0
 
 
@@ -146,7 +156,7 @@ def _up(args: argparse.Namespace) -> int:
         print(f"orchestrator: {endpoints[ORCHESTRATOR].target}", flush=True)
         print(f"wrote {args.basepath}/blueprint.json, dockerinfo.json, microservice/; Ctrl-C stops everything",
               flush=True)
-        _wait_for_signal()
+        _wait_for_signal(pipeline.deployment)
     finally:
         pipeline.stop()
     return 0
@@ -231,7 +241,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(json.dumps(result, indent=2) if args.json else format_result(result), flush=True)
             if args.serve:
                 print(f"comax web page: http://127.0.0.1:{comax.web_port}/  (Ctrl-C stops)", flush=True)
-                _wait_for_signal()
+                _wait_for_signal(pipeline.deployment)
         finally:
             pipeline.stop()
     return 0

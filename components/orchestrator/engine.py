@@ -43,6 +43,11 @@ class RunOptions:
     retry_backoff: float = 0.5
     continue_on_error: bool = False
     max_message_bytes: int = 64 * 1024 * 1024
+    concurrency: int = 1
+
+    def workers(self, step: Step) -> int:
+        """Calls in flight for a step: ``concurrency`` for unary-input rpcs (order is then not kept), else 1."""
+        return 1 if step.source or step.rpc.input_stream else max(1, self.concurrency)
 
 
 @dataclass(frozen=True)
@@ -81,18 +86,19 @@ class Run:
         self.options = options
         self.failure: Failure | None = None
         self.results: dict[StepKey, bytes] = {}
-        # Each counter is written by its own worker only (one writer per key), read by progress displays.
+        # Written under ``_count_lock`` (a step may have several workers), read without it by progress displays.
         self.calls: dict[StepKey, int] = dict.fromkeys(plan.steps, 0)
         self.outputs: dict[StepKey, int] = dict.fromkeys(plan.steps, 0)
         self.started_at = 0.0
         self.ended_at = 0.0
         self._lock = threading.Lock()
+        self._count_lock = threading.Lock()
         self._stopping = threading.Event()
         self._done = threading.Event()
         self._alive = 0
         self._grpc: dict[str, grpc.Channel] = {}
         self._queues: dict[StepKey, Channel] = {
-            key: Channel(step.label, options.queuesize, len(step.inputs))
+            key: Channel(step.label, options.queuesize, sum(options.workers(plan.steps[k]) for k in step.inputs))
             for key, step in plan.steps.items() if not step.source
         }
         self._threads: list[threading.Thread] = []
@@ -106,14 +112,17 @@ class Run:
             ("grpc.max_send_message_length", self.options.max_message_bytes),
             ("grpc.initial_reconnect_backoff_ms", 200),
             ("grpc.max_reconnect_backoff_ms", 1000),
+            # A node name that resolves to several pods (a headless Service with replicas) gets every pod.
+            ("grpc.lb_policy_name", "round_robin"),
         ]
         for step in self.plan.steps.values():
             if step.node not in self._grpc:
                 self._grpc[step.node] = grpc.insecure_channel(step.endpoint.target, options=options)
-        self._alive = len(self.plan.steps)
         for step in self.plan.steps.values():
-            thread = threading.Thread(target=self._work, args=(step,), name=f"rpc-{step.label}", daemon=True)
-            self._threads.append(thread)
+            for index in range(self.options.workers(step)):
+                self._threads.append(threading.Thread(target=self._work, args=(step,), daemon=True,
+                                                      name=f"rpc-{step.label}-{index}"))
+        self._alive = len(self._threads)
         for thread in self._threads:
             thread.start()
         if not self._threads:
@@ -240,7 +249,8 @@ class Run:
             self._stopping.wait(0.1)
 
     def _deliver(self, step: Step, response: bytes) -> None:
-        self.outputs[step.key] += 1
+        with self._count_lock:
+            self.outputs[step.key] += 1
         self.results[step.key] = response
         if step.sink:
             return
@@ -286,14 +296,17 @@ class Run:
                 self._report(step, err.code().name, err.details() or "", traceback.format_exc())
 
     def _run_stream_in(self, step: Step) -> None:
-        ended = threading.Event()
+        """One long call streaming the queue in; a call that ends early is followed by another (platform style).
 
-        def requests() -> Iterator[bytes]:
-            while (item := self._next_input(step)) is not None:
-                yield item
-            ended.set()
+        A call starts only once an input is there, so an upstream that produced nothing causes no call at all.
+        """
+        while (first := self._next_input(step)) is not None:
 
-        while not ended.is_set():
+            def requests(head: bytes = first) -> Iterator[bytes]:
+                yield head
+                while (item := self._next_input(step)) is not None:
+                    yield item
+
             try:
                 for response in self._call(step, requests()):
                     self._deliver(step, response)
@@ -322,7 +335,8 @@ class Run:
             request = iter([request])
         attempt = 0
         while True:
-            self.calls[step.key] += 1
+            with self._count_lock:
+                self.calls[step.key] += 1
             self._emit("RPC.call", step.node, rpc=step.rpc.name)
             produced = False
             try:
@@ -342,4 +356,5 @@ class Run:
                 if not retry or self._stopping.wait(self.options.retry_backoff * (attempt + 1)):
                     raise
                 attempt += 1
-                self.calls[step.key] -= 1
+                with self._count_lock:
+                    self.calls[step.key] -= 1
