@@ -23,7 +23,7 @@ def polygons(count: int, seed: int = 7) -> list[tuple[int, str, float, list[tupl
         ring = [(round(cx + r * math.cos(a * math.pi / 4), 6), round(cy + r * math.sin(a * math.pi / 4), 6))
                 for a in range(8)]
         # clockwise, closed: the Shapefile convention for an outer ring
-        ring = list(reversed(ring)) + [ring[-1]]
+        ring = [*reversed(ring), ring[-1]]
         features.append((i + 1, f"parcel {i + 1}", round(rng.uniform(0, 1000), 3), ring))
     return features
 

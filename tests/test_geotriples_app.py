@@ -105,7 +105,7 @@ def test_product_to_rdf(stub) -> None:  # type: ignore[no-untyped-def]
     chunk = stub.product_to_rdf(product)
     graph = parse(chunk.data)
     assert chunk.triples == len(graph)
-    crs, _, wkt = wkt_values(graph)["http://ex.org/Product/id/S5P_1"].partition("> ")
+    _crs, _, wkt = wkt_values(graph)["http://ex.org/Product/id/S5P_1"].partition("> ")
     assert shapely.from_wkt(wkt).equals(shapely.from_wkt(product.footprint_wkt))
     with pytest.raises(grpc.RpcError) as err:
         stub.product_to_rdf(messages().Product(id="x", footprint_wkt="POLYGON ((0 0"))

@@ -12,8 +12,19 @@ from components.common.errors import InvalidInput, NotFound, PermissionDenied, U
 from components.geotriples_adapter.convert import confine, convert, dump, mapping_for
 from components.geotriples_adapter.engine import Options
 from components.geotriples_adapter.functions import GEOMETRY_FUNCTIONS, CrsContext
-from tests.geotriples_helpers import FEATURES, GEO, GML, KML, XSD, parse, wkt_values, write_csv, write_geojson, \
-    write_lonlat_csv, write_shapefile
+from tests.geotriples_helpers import (
+    FEATURES,
+    GEO,
+    GML,
+    KML,
+    XSD,
+    parse,
+    wkt_values,
+    write_csv,
+    write_geojson,
+    write_lonlat_csv,
+    write_shapefile,
+)
 
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 
@@ -130,7 +141,7 @@ def test_dump_resolves_sources_relative_to_mapping(tmp_path: Path) -> None:
 def test_invalid_geometry_names_feature_or_is_skipped(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text('id,WKT\n1,POINT (1 2)\n2,"POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))"\n3,NOT WKT\n', encoding="utf-8")
-    with pytest.raises(InvalidInput, match="feature 2 of bad.csv: invalid geometry: Self-intersection"):
+    with pytest.raises(InvalidInput, match=r"feature 2 of bad\.csv: invalid geometry: Self-intersection"):
         _text(convert(path))
     conversion = convert(path, options=Options(skip_invalid=True))
     graph = parse(_text(conversion))

@@ -57,7 +57,8 @@ def dump(mapping_path: Path, rdf_format: str = "ntriples", options: Options | No
 
 
 def convert(path: Path, base_iri: str | None = None, fmt: str | None = None, layer: str | None = None,
-            rdf_format: str = "ntriples", options: Options | None = None, mapping_text: str | None = None) -> Conversion:
+            rdf_format: str = "ntriples", options: Options | None = None,
+            mapping_text: str | None = None) -> Conversion:
     """Generate the mapping for ``path`` (or use ``mapping_text``, sources relative to ``path``'s folder) and run it."""
     options = options or Options()
     text = mapping_text or mapping_for(path, base_iri, fmt, layer, strdf=options.strdf)

@@ -86,7 +86,7 @@ def parse_template(template: str) -> list[tuple[bool, str]]:
 def _text(value: Any) -> str:
     kind = type(value)
     if kind is str:
-        return value  # type: ignore[no-any-return]
+        return value
     if kind is int:
         return str(value)
     if hasattr(value, "itertext"):
@@ -183,7 +183,7 @@ class Engine:
             raw = [values[0] if values else None for values in self._raw(arg, batch)]
             cached = coerce(raw)
             batch.cache[key] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     # ---- emission ----------------------------------------------------------------------------------------------
 
@@ -216,9 +216,10 @@ class Engine:
                     if len(pcol) and _is_constant(pcol) and _at_most_one(ocol):
                         p = pcol[0][0] if pcol[0] else None
                         if p is not None:
-                            out.extend([(subs[0], p, objs[0], "") for subs, objs in zip(subjects, ocol) if subs and objs])
+                            out.extend([(subs[0], p, objs[0], "")
+                                        for subs, objs in zip(subjects, ocol, strict=True) if subs and objs])
                         continue
-                    for subs, preds, objs in zip(subjects, pcol, ocol):
+                    for subs, preds, objs in zip(subjects, pcol, ocol, strict=True):
                         if subs:
                             out.extend([(subs[0], p, o, "") for p in preds for o in objs])
 
@@ -257,7 +258,7 @@ class Engine:
                 return self._terms(parent.subject, batch, subject=True)
             everything = self._all_parent_subjects(parent)
             return [everything] * len(batch)
-        index = self._index(parent, tuple((j.parent for j in ref.joins)))
+        index = self._index(parent, tuple(j.parent for j in ref.joins))
         children = [self._raw_reference(j.child, batch) for j in ref.joins]
         out: list[list[str]] = []
         for i in range(len(batch)):
@@ -296,7 +297,7 @@ class Engine:
         key = ("terms", tm, subject)
         cached = batch.cache.get(key)
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         term_type = IRI if subject and tm.term_type == LITERAL else tm.term_type
         n = len(batch)
         result: list[list[str]]
@@ -430,7 +431,7 @@ class Engine:
         if tm.kind == "constant":
             return [[tm.value]] * len(batch)
         if tm.kind == "template":
-            return self._template_texts(tm, batch, encode=False)  # type: ignore[return-value]
+            return self._template_texts(tm, batch, encode=False)
         return self._call(tm, batch)
 
     def _call(self, tm: TermMap, batch: Batch) -> Column:
@@ -475,7 +476,7 @@ class Engine:
                     except InvalidInput as err:
                         reasons[i] = str(err)
             batch.cache[key] = (geoms, reasons)
-        return batch.cache[key]  # type: ignore[no-any-return]
+        return batch.cache[key]
 
 
 RDF_TYPE_TERM = f"<{RDF_TYPE}>"
@@ -535,7 +536,7 @@ def _combinations(pieces: list[list[str]]) -> list[Any]:
         return [tuple(p[0] for p in pieces)] if pieces else [()]
     combos: list[tuple[str, ...]] = [()]
     for values in pieces:
-        combos = [c + (v,) for c in combos for v in values]
+        combos = [(*c, v) for c in combos for v in values]
     return combos
 
 

@@ -104,7 +104,7 @@ def coerce(values: list[Any]) -> tuple[np.ndarray, list[str | None]]:
 
 
 def _reasons(geoms: np.ndarray) -> list[str | None]:
-    present = np.not_equal(geoms, None)
+    present = np.array([g is not None for g in geoms], dtype=bool)
     valid = shapely.is_valid(geoms)
     if bool(np.all(valid | ~present)):
         return [None] * len(geoms)
@@ -237,7 +237,7 @@ def _gml(geom: BaseGeometry, attr: str) -> str:
     tags = {"MultiPoint": ("MultiPoint", "pointMember"), "MultiLineString": ("MultiCurve", "curveMember"),
             "MultiPolygon": ("MultiSurface", "surfaceMember")}
     tag, member = tags.get(kind, ("MultiGeometry", "geometryMember"))
-    inner = "".join(f"<gml:{member}>{_gml(g, '')}</gml:{member}>" for g in geom.geoms)  # type: ignore[attr-defined]
+    inner = "".join(f"<gml:{member}>{_gml(g, '')}</gml:{member}>" for g in geom.geoms)
     return f"<gml:{tag}{attr}>{inner}</gml:{tag}>"
 
 

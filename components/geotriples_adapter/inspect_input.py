@@ -49,7 +49,8 @@ def input_format(path: Path, fmt: str | None = None) -> str:
         name = fmt.strip().lower().lstrip(".")
         name = {"shp": "shapefile", "json": "geojson", "tsv": "csv", "xml": "gml"}.get(name, name)
         if name not in set(FORMATS.values()):
-            raise InvalidInput(f"unknown input format {fmt!r}; choose one of {', '.join(sorted(set(FORMATS.values())))}")
+            known = ", ".join(sorted(set(FORMATS.values())))
+            raise InvalidInput(f"unknown input format {fmt!r}; choose one of {known}")
         return name
     found = FORMATS.get(path.suffix.lower())
     if found is None:
@@ -79,7 +80,7 @@ def _datatype(values: list[Any]) -> str:
         return XSD + "string"
     if all(isinstance(v, bool) or str(v).lower() in {"true", "false"} for v in present):
         return XSD + "boolean"
-    if all(isinstance(v, int) and not isinstance(v, bool) or re.fullmatch(r"[-+]?\d{1,18}", str(v)) for v in present):
+    if all((isinstance(v, int) and not isinstance(v, bool)) or re.fullmatch(r"[-+]?\d{1,18}", str(v)) for v in present):
         return XSD + "integer"
     try:
         [float(v) for v in present]

@@ -202,7 +202,8 @@ class _Reader:
         return node
 
     def graph_maps(self, node: Node) -> tuple[TermMap, ...]:
-        nodes = list(self.g.objects(node, RR.graphMap)) + [self.constant_node(c) for c in self.g.objects(node, RR.graph)]
+        nodes = list(self.g.objects(node, RR.graphMap))
+        nodes += [self.constant_node(c) for c in self.g.objects(node, RR.graph)]
         maps = tuple(self.term_map(n, IRI, "graph") for n in nodes)
         for m in maps:
             if m.term_type != IRI:
@@ -210,13 +211,16 @@ class _Reader:
         return maps
 
     def pom(self, node: Node, name: str) -> PredicateObjectMap:
-        preds = [*self.g.objects(node, RR.predicateMap)] + [self.constant_node(c) for c in self.g.objects(node, RR.predicate)]
+        preds = [*self.g.objects(node, RR.predicateMap)]
+        preds += [self.constant_node(c) for c in self.g.objects(node, RR.predicate)]
         predicates = tuple(self.term_map(p, IRI, "predicate") for p in preds)
         if not predicates:
             raise InvalidInput(f"{self.where(name)}: a predicate-object map of {name} has no predicate")
         objects: list[TermMap] = []
         refs: list[RefObjectMap] = []
-        for obj in [*self.g.objects(node, RR.objectMap)] + [self.constant_node(c) for c in self.g.objects(node, RR.object)]:
+        object_nodes = [*self.g.objects(node, RR.objectMap)]
+        object_nodes += [self.constant_node(c) for c in self.g.objects(node, RR.object)]
+        for obj in object_nodes:
             parent = self.one(obj, RR.parentTriplesMap)
             if parent is not None:
                 joins = tuple(
@@ -233,7 +237,7 @@ class _Reader:
         term_type_node = self.one(node, RR.termType)
         if term_type_node is not None and term_type_node not in _TERM_TYPES:
             raise InvalidInput(f"{self.where('termType')}: unknown rr:termType {term_type_node}")
-        explicit = _TERM_TYPES.get(term_type_node) if term_type_node is not None else None  # type: ignore[arg-type]
+        explicit = _TERM_TYPES.get(URIRef(str(term_type_node))) if term_type_node is not None else None
         constant = self.one(node, RR.constant)
         reference = self.one(node, RML.reference) or self.one(node, RR.column)
         template = self.one(node, RR.template)
@@ -246,7 +250,9 @@ class _Reader:
                 f"rr:template, rrx:function or fnml:functionValue")
         if language is not None:
             check_language(str(language))
-        kind, value, arguments, parameters = "constant", "", (), ()
+        kind, value = "constant", ""
+        arguments: tuple[TermMap, ...] = ()
+        parameters: tuple[str, ...] = ()
         if constant is not None:
             kind, value = "constant", str(constant)
             implied = LITERAL if isinstance(constant, Literal) else BLANK if isinstance(constant, BNode) else IRI
@@ -263,7 +269,7 @@ class _Reader:
             arguments = tuple(self.term_map(a, LITERAL, "argument") for a in Collection(self.g, args)) if args else ()
         else:
             kind, implied = "function", LITERAL
-            value, arguments, parameters = self.fnml(fn_value)  # type: ignore[arg-type]
+            value, arguments, parameters = self.fnml(given[0])
         if default_type is None:
             default_type = LITERAL if (datatype is not None or language is not None) else implied
         term_type = explicit or default_type
