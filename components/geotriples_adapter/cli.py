@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,11 @@ def _write(conversion: Any, output: Path | None) -> int:
         else:
             for chunk in conversion.chunks():
                 sys.stdout.write(chunk)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader (e.g. `head`) has gone: stop quietly, and keep Python's exit-time flush from failing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     finally:
         gc.enable()
     stats = conversion.stats

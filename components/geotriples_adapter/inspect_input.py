@@ -182,8 +182,11 @@ def _gml(path: Path) -> Described:
             if not isinstance(child.tag, str):
                 continue
             name = child.tag.rsplit("}", 1)[-1]
+            child_prefix = "gml:" if child.tag.startswith(f"{{{prefixes['gml']}}}") else prefix
+            if name == "boundedBy":
+                continue
             if len(child) and any(isinstance(c.tag, str) and "gml" in c.tag for c in child):
-                geometry = geometry or f"{prefix}{name}/*"
+                geometry = geometry or f"{child_prefix}{name}/*"
             elif not len(child):
                 samples.setdefault(name, []).append(child.text or "")
     if not geometry:

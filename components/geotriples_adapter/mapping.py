@@ -28,6 +28,7 @@ RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 IRI, BLANK, LITERAL = "iri", "blank", "literal"
 _TERM_TYPES = {RR.IRI: IRI, RR.BlankNode: BLANK, RR.Literal: LITERAL}
+_PREFIX = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.MULTILINE | re.IGNORECASE)
 _BASE = re.compile(r"^\s*(?:@base\s+<([^>]*)>\s*\.|BASE\s+<([^>]*)>)", re.MULTILINE | re.IGNORECASE)
 
 
@@ -130,7 +131,8 @@ def parse_mapping(text: str, folder: Path, name: str = "mapping") -> Mapping:
             for ref in pom.ref_objects:
                 if ref.parent not in maps:
                     raise InvalidInput(f"{name}: triples map {tm.name} refers to unknown parent {ref.parent}")
-    prefixes = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix}
+    # only the mapping's own declarations (rdflib binds many more by default)
+    prefixes = {m.group(1): m.group(2) for m in _PREFIX.finditer(text) if m.group(1)}
     return Mapping(maps, base, prefixes, folder, text)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from collections.abc import Callable, Iterable, Iterator
 
 from components.common.errors import InvalidInput
@@ -73,7 +74,8 @@ class TurtleWriter:
     def batch(self, batch: list[Quad]) -> str:
         lines = []
         short = self._short
-        for s, p, o, _ in batch:
+        # the engine emits a batch column by column; a stable sort groups each subject's triples
+        for s, p, o, _ in sorted(batch, key=itemgetter(0)):
             pred = "a" if p == "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>" else short(p)
             if s == self._subject:
                 lines.append(f" ;\n    {pred} {short(o)}")
