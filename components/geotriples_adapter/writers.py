@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from operator import itemgetter
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 
 from components.common.errors import InvalidInput
 from components.geotriples_adapter.engine import Quad
