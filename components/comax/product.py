@@ -43,6 +43,10 @@ def read_pixels(opened: OpenProduct, query: Query) -> Pixels:
         raise UnreadableData(f"not an S5P L2 CO product: PRODUCT lacks {', '.join(missing)}")
     lat_ds, lon_ds = prod["latitude"], prod["longitude"]
     lines = lat_ds.shape[1]
+    geo = prod.get(GEOLOCATIONS)
+    geo = geo if isinstance(geo, h5py.Group) else None
+    # the per-scanline variables are tiny: fetch them all in one round of requests
+    opened.prefetch(r for ds in _per_scanline(prod, geo) for r in _chunk_ranges(ds, 0, lines - 1))
     times_ms = scanline_times(prod)
     in_window = np.ones(lines, dtype=bool)
     if query.start is not None:
@@ -52,12 +56,20 @@ def read_pixels(opened: OpenProduct, query: Query) -> Pixels:
     if not in_window.any():
         return Pixels.empty()
     window = _span(in_window)
-    track = _track_rows(opened, prod, query, times_ms)
+    track = _track_rows(opened, geo, query, times_ms)
     rows = in_window & track if track is not None else in_window
     if not rows.any():
         return Pixels.empty()
     lo, hi = _span(rows)
     step = lat_ds.chunks[1] if lat_ds.chunks else lines
+    co_ds, qa_ds = prod[CO_VAR], prod["qa_value"]
+    datasets = [co_ds, qa_ds]
+    footprint = query.pixel == "footprint" and geo is not None and "latitude_bounds" in geo
+    if footprint and geo is not None:
+        datasets += [geo["latitude_bounds"], geo["longitude_bounds"]]
+    if track is not None:
+        # the track estimate is tight, so fetch the values with the geolocation in one round of requests
+        opened.prefetch(r for ds in [lat_ds, lon_ds, *datasets] for r in _chunk_ranges(ds, lo, hi))
     margin = 1.0 if query.pixel == "footprint" else 0.0
     while True:
         lat, lon = _read_rows(opened, [lat_ds, lon_ds], lo, hi)
@@ -74,12 +86,6 @@ def read_pixels(opened: OpenProduct, query: Query) -> Pixels:
     first, last = _span(near)
     sel = slice(first, last + 1)
     lo2, hi2 = lo + first, lo + last
-    co_ds, qa_ds = prod[CO_VAR], prod["qa_value"]
-    datasets = [co_ds, qa_ds]
-    geo = prod.get(GEOLOCATIONS)
-    footprint = query.pixel == "footprint" and isinstance(geo, h5py.Group) and "latitude_bounds" in geo
-    if footprint:
-        datasets += [geo["latitude_bounds"], geo["longitude_bounds"]]
     arrays = _read_rows(opened, datasets, lo2, hi2)
     co = _fill_to_nan(co_ds, arrays[0])
     qa = _scaled(qa_ds, arrays[1])
@@ -132,6 +138,13 @@ def _text(value: object) -> str:
 def _span(mask: np.ndarray) -> tuple[int, int]:
     idx = np.flatnonzero(mask)
     return int(idx[0]), int(idx[-1])
+
+
+def _per_scanline(prod: h5py.Group, geo: h5py.Group | None) -> list[h5py.Dataset]:
+    names = [prod["time"], prod["delta_time"]]
+    if geo is not None:
+        names += [geo[n] for n in ("satellite_latitude", "satellite_longitude") if isinstance(geo.get(n), h5py.Dataset)]
+    return names
 
 
 def _chunk_ranges(ds: h5py.Dataset, lo: int, hi: int) -> list[tuple[int, int]]:
@@ -196,14 +209,14 @@ def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=-1)
 
 
-def _track_rows(opened: OpenProduct, prod: h5py.Group, query: Query, times_ms: np.ndarray) -> np.ndarray | None:
+def _track_rows(opened: OpenProduct, geo: h5py.Group | None, query: Query,
+                times_ms: np.ndarray) -> np.ndarray | None:
     """Scanlines whose across-track line can reach the AOI, from the sub-satellite track; None if unknown.
 
     TROPOMI images a line perpendicular to the orbit plane: in Earth-fixed coordinates the plane through the
     sub-satellite point whose normal is the inertial velocity (ground velocity plus Earth rotation).
     """
-    geo = prod.get(GEOLOCATIONS)
-    if not isinstance(geo, h5py.Group) or "satellite_latitude" not in geo or "satellite_longitude" not in geo:
+    if geo is None or "satellite_latitude" not in geo or "satellite_longitude" not in geo:
         return None
     lat_ds, lon_ds = geo["satellite_latitude"], geo["satellite_longitude"]
     lines = times_ms.size

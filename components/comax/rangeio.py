@@ -32,7 +32,7 @@ class RangeFile(io.RawIOBase):
     """A seekable, read-only view of a ``Fetcher`` with an LRU cache of aligned blocks."""
 
     def __init__(self, fetcher: Fetcher, block_size: int = 64 * 1024, cache_bytes: int = 64 * 1024 * 1024,
-                 readahead_blocks: int = 4, concurrency: int = 8):
+                 readahead_blocks: int = 4, concurrency: int = 8, gap_bytes: int = 256 * 1024):
         super().__init__()
         self._fetcher = fetcher
         self.size = fetcher.size
@@ -40,6 +40,7 @@ class RangeFile(io.RawIOBase):
         self._max_blocks = max(readahead_blocks, cache_bytes // block_size)
         self._readahead = readahead_blocks
         self._concurrency = concurrency
+        self._gap_blocks = gap_bytes // block_size
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self._pos = 0
@@ -82,7 +83,8 @@ class RangeFile(io.RawIOBase):
             return
         runs: list[tuple[int, int]] = []
         for block in wanted:
-            if runs and runs[-1][1] == block:
+            # a small gap is cheaper to read through than to pay another request for
+            if runs and block - runs[-1][1] <= self._gap_blocks:
                 runs[-1] = (runs[-1][0], block + 1)
             else:
                 runs.append((block, block + 1))

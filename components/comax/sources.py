@@ -46,7 +46,8 @@ class SourceConfig:
     http_timeout: float = 30.0
     block_size: int = 64 * 1024
     cache_bytes: int = 64 * 1024 * 1024
-    readahead_blocks: int = 4
+    # HDF5 metadata clusters near the start of a netCDF-4 file: the first request takes 512 KiB of it
+    readahead_blocks: int = 8
     data_folder: Path | None = None
     restrict_local: bool = False
 

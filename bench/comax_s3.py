@@ -1,0 +1,131 @@
+"""Benchmark 1: the max over a ~500 km AOI from one full-orbit product on a loopback S3 server (moto server).
+
+Partial reads (ranged GETs of the needed chunks only) against the baseline "download the whole object, open
+it with netCDF4, mask the full arrays", in the same run; bytes fetched and median wall time. moto answers every
+ranged GET by reading the whole object, so its per-request cost grows with the object; the same comparison
+against a loopback HTTP server that seeks is printed as well.
+
+    .venv/bin/python bench/comax_s3.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import re
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+import requests
+from comax_common import AOI, BUCKET, baseline_from_bytes, full_orbit_product, timed
+from moto.server import ThreadedMotoServer
+
+from components.comax.analysis import Query
+from components.comax.report import analyze_product
+from components.comax.sources import SourceConfig, Sources
+
+
+def run(endpoint: str, key: str, size: int, rounds: int, label: str) -> None:
+    """Time ours and the baseline against an S3 endpoint holding the product at ``key``."""
+    config = SourceConfig(s3_endpoint=endpoint, s3_access_key="bench", s3_secret_key="bench", s3_region="us-east-1")
+    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="bench", aws_secret_access_key="bench",
+                          region_name="us-east-1")
+    floor, _ = timed(lambda: client.get_object(Bucket=BUCKET, Key=key, Range="bytes=0-0")["Body"].read(), rounds)
+    print(f"[{label}] one 1-byte ranged GET of this object takes {floor * 1000:.0f} ms")
+    compare(f"s3://{BUCKET}/{key}", lambda: client.get_object(Bucket=BUCKET, Key=key)["Body"].read(), config,
+            size, rounds, label)
+
+
+def compare(href: str, download: Callable[[], bytes], config: SourceConfig, size: int, rounds: int,
+            label: str) -> None:
+    """Partial reads of ``href`` against downloading it whole with ``download`` and masking full arrays."""
+    query = Query.build(AOI)
+    # one client for both, as a server keeps it; every open starts with an empty block cache
+    sources = Sources(config)
+    analyze_product(sources, href, query)
+
+    def baseline():  # type: ignore[no-untyped-def]
+        data = download()
+        return baseline_from_bytes(data), len(data)
+
+    t_ours, result = timed(lambda: analyze_product(sources, href, query), rounds)
+    sources.close()
+    t_base, ((base_max, base_count), base_bytes) = timed(baseline, rounds)
+    assert result.error is None, result.error
+    assert abs(result.max_mol_m2 - base_max) < 1e-9 and result.valid_pixels == base_count, (result, base_max)
+    print(f"[{label}] object {size / 1e6:.1f} MB, AOI {AOI}")
+    print(f"  answer: max {result.max_mol_m2:.6g} mol m-2 over {result.valid_pixels} valid pixels (both agree)")
+    print(f"  partial reads : {result.bytes_read / 1e6:7.2f} MB fetched ({result.bytes_read / size:6.2%}), "
+          f"median {t_ours:.3f} s")
+    print(f"  baseline      : {base_bytes / 1e6:7.2f} MB fetched (100.00%), median {t_base:.3f} s")
+    print(f"  speed-up {t_base / t_ours:.1f}x, bytes {result.bytes_read / size:.2%} of the object")
+
+
+class _FileRanges(BaseHTTPRequestHandler):
+    """Serves one file with single-range GETs read by seeking (no per-request cost proportional to size)."""
+
+    path_on_disk = Path()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        size = self.path_on_disk.stat().st_size
+        match = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+        first, last = (int(match.group(1)), min(int(match.group(2) or size - 1), size - 1)) if match else (0, size - 1)
+        with self.path_on_disk.open("rb") as handle:
+            handle.seek(first)
+            body = handle.read(last - first + 1)
+        self.send_response(206 if match else 200)
+        if match:
+            self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def run_http(path: Path, rounds: int) -> None:
+    """The same comparison against a loopback HTTP server whose ranged GETs cost what they read."""
+    handler = type("Handler", (_FileRanges,), {"path_on_disk": path})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/{path.name}"
+    try:
+        session = requests.Session()
+        compare(url, lambda: session.get(url, timeout=60).content, SourceConfig(), path.stat().st_size, rounds,
+                "loopback HTTP range server")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"machine: nproc={os.cpu_count()}, Python {platform.python_version()}")
+    path = full_orbit_product()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="bench",
+                              aws_secret_access_key="bench", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        client.upload_file(str(path), BUCKET, path.name)
+        run(endpoint, path.name, path.stat().st_size, args.rounds, "loopback S3 (moto server)")
+    finally:
+        server.stop()
+    run_http(path, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
