@@ -280,3 +280,15 @@ def test_concurrency_keeps_several_calls_in_flight(started: list[TestComponent])
     run = orch.current_run
     assert run is not None and run.ended_at - run.started_at < 8 * 0.3 / 2
     assert [e.name for e in events].count("thread.start") == 1 + 4 + 4
+
+
+def test_an_observer_that_initializes_right_after_a_run_follows_the_new_run(started: list[TestComponent]) -> None:
+    got: list[int] = []
+    nodes = _start(started, source=TestComponent("Counter", [counter(2)]),
+                   sink=TestComponent("Collector", [collector(got)]))
+    orch = Orchestrator()
+    config = _config(nodes, [("source.next", "sink.collect")])
+    _run(orch, config)
+    events = _run(orch, config)  # observes after the first run ended, then initializes at once
+    assert {e.run for e in events if e.run} == {"run-2"}
+    assert events[-1].name == "run.finished"

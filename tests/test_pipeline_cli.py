@@ -95,6 +95,15 @@ def test_up_serves_the_platform_client_and_stops_everything(cache: Path, tmp_pat
         assert client.returncode == 0, client.stderr
         assert "final: run.finished" in client.stdout, client.stdout
         assert client.stdout.count("comax1 produced event 'RPC.finished'") == 6
+        # Again, with the client `ai4cop export` ships: it observes first, so it must follow the new run (the
+        # source is exhausted now, so that run finishes at once), not end on the previous run's final event.
+        shipped = subprocess.run([sys.executable, str(ROOT / "onboarding/assets/orchestrator_client.py"),
+                                  f"--endpoint={endpoint}", f"--basepath={basepath}", "--timeout=60"],
+                                 capture_output=True, text=True, timeout=90)
+        assert shipped.returncode == 0, shipped.stdout + shipped.stderr
+        lines = shipped.stdout.splitlines()
+        assert lines.index("run: success=True code=0 message='running'") < len(lines) - 1
+        assert lines[-1].startswith("[run-2] run.finished orchestrator")
     finally:
         up.send_signal(signal.SIGTERM)
         code = up.wait(30)

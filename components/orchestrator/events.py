@@ -1,8 +1,9 @@
 """Orchestration events and their subscribers (what ``observe`` streams).
 
 A subscription follows one run: it ends after that run's final event (``run.finished`` or ``run.failed``).
-A subscriber that arrives after a run has ended gets that final event at once and ends, so a client that
-waits for the stream to end never hangs. A slow subscriber never slows the run: past ``backlog`` pending
+A subscriber that arrives after a run has ended gets that final event and ends, so a client that waits for
+the stream to end never hangs; unless an ``initialize`` comes within ``late_grace`` seconds (the platform's
+client observes first and initializes right after), in which case it follows the new run instead. A slow subscriber never slows the run: past ``backlog`` pending
 events, ordinary events are dropped for it (the final event is always delivered).
 """
 
@@ -53,6 +54,7 @@ class Subscription:
         self._cond = threading.Condition()
         self._ended = False
         self.dropped = 0
+        self.stale: Event | None = None
 
     def matches(self, event: Event) -> bool:
         return bool(self._name.search(event.name) and self._component.search(event.component))
@@ -94,21 +96,33 @@ class Subscription:
 class EventBus:
     """Fan events out to subscriptions; remembers the last run's final event for late observers."""
 
-    def __init__(self, backlog: int = 10_000):
+    def __init__(self, backlog: int = 10_000, late_grace: float = 1.0):
         self._backlog = backlog
+        self._late_grace = late_grace
         self._lock = threading.Lock()
         self._subscriptions: list[Subscription] = []
         self._final: Event | None = None
 
     def subscribe(self, name_regex: str = ".*", component_regex: str = ".*") -> Subscription:
-        """A new subscription; after a finished run (and before the next ``reset``) it gets the final event."""
+        """A new subscription; after a finished run it gets that run's final event unless a ``reset`` comes first."""
         subscription = Subscription(name_regex, component_regex, self._backlog)
         with self._lock:
-            if self._final is not None:
-                subscription.deliver(self._final)
-            else:
-                self._subscriptions.append(subscription)
+            self._subscriptions.append(subscription)
+            subscription.stale = self._final
+        if subscription.stale is not None:
+            timer = threading.Timer(self._late_grace, self._deliver_stale, args=(subscription,))
+            timer.daemon = True
+            timer.start()
         return subscription
+
+    def _deliver_stale(self, subscription: Subscription) -> None:
+        with self._lock:
+            final, subscription.stale = subscription.stale, None
+            if final is None:
+                return
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+        subscription.deliver(final)
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscription.close()
@@ -130,9 +144,11 @@ class EventBus:
             subscription.deliver(event)
 
     def reset(self) -> None:
-        """Forget the last final event: observers now wait for the next run."""
+        """Forget the last final event: observers (late ones included) now wait for the next run."""
         with self._lock:
             self._final = None
+            for subscription in self._subscriptions:
+                subscription.stale = None
 
     def close(self) -> None:
         """End every subscription (the orchestrator is shutting down)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -165,8 +166,11 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
 
 def write_basepath(basepath: Path, blueprint_text: str, endpoints: dict[str, Endpoint],
                    protos: dict[str, str]) -> None:
-    """Write the platform's solution layout: ``blueprint.json``, ``dockerinfo.json``, ``microservice/*.proto``."""
+    """Write the platform's solution layout: ``blueprint.json``, ``dockerinfo.json``, ``microservice/*.proto``
+    and ``protobuf/orchestrator.proto`` (what the platform's and our orchestrator clients read)."""
     (basepath / "microservice").mkdir(parents=True, exist_ok=True)
+    (basepath / "protobuf").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(__file__).with_name("orchestrator.proto"), basepath / "protobuf" / "orchestrator.proto")
     (basepath / "blueprint.json").write_text(blueprint_text, encoding="utf-8")
     (basepath / "dockerinfo.json").write_text(dump_dockerinfo(endpoints), encoding="utf-8")
     for name, text in protos.items():
