@@ -3,8 +3,9 @@
 A subscription follows one run: it ends after that run's final event (``run.finished`` or ``run.failed``).
 A subscriber that arrives after a run has ended gets that final event and ends, so a client that waits for
 the stream to end never hangs; unless an ``initialize`` comes within ``late_grace`` seconds (the platform's
-client observes first and initializes right after), in which case it follows the new run instead. A slow subscriber never slows the run: past ``backlog`` pending
-events, ordinary events are dropped for it (the final event is always delivered).
+client observes first and initializes right after), in which case it follows the new run instead.
+A slow subscriber never slows the run: past ``backlog`` pending events, ordinary events are dropped for it
+(the final event is always delivered).
 """
 
 from __future__ import annotations
