@@ -173,11 +173,18 @@ def make_s3_client(config: SourceConfig) -> Any:
     if config.s3_region:
         options["region_name"] = config.s3_region
     session = boto3.session.Session()
-    style = "path" if config.s3_endpoint or session.get_config_variable("endpoint_url") else "auto"
-    botocfg = Config(s3={"addressing_style": style}, connect_timeout=config.http_timeout,
-                     read_timeout=config.http_timeout, retries={"max_attempts": 3, "mode": "standard"},
-                     max_pool_connections=16)
-    return session.client("s3", config=botocfg, **options)
+
+    def client(style: str) -> Any:
+        botocfg = Config(s3={"addressing_style": style}, connect_timeout=config.http_timeout,
+                         read_timeout=config.http_timeout, retries={"max_attempts": 3, "mode": "standard"},
+                         max_pool_connections=16)
+        return session.client("s3", config=botocfg, **options)
+
+    s3 = client("auto")
+    # an endpoint from the settings or the AWS environment (AWS_ENDPOINT_URL_S3...) is not AWS: use path style
+    if "amazonaws.com" not in (urlparse(s3.meta.endpoint_url).hostname or ""):
+        s3 = client("path")
+    return s3
 
 
 def _reraise_fetch_failure(remote: RangeFile | None) -> None:
