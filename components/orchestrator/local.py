@@ -104,7 +104,8 @@ class LocalDeployment:
         log = self.log_dir / f"{name}.log"
         with log.open("wb") as out:
             process = subprocess.Popen([sys.executable, "-m", package], env=child_env, stdout=out,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                       preexec_fn=_die_with_parent)
         node = NodeProcess(name, component, port, web_port, log, process)
         self.nodes[name] = node
         logger.info("started %s (%s) pid %d on %s:%d", name, component, process.pid, LOOPBACK, port)
@@ -157,6 +158,15 @@ class LocalDeployment:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child (Linux): SIGTERM when the parent dies, even by SIGKILL, so no node outlives ``ai4cop up``."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
