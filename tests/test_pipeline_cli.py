@@ -104,6 +104,12 @@ def test_up_serves_the_platform_client_and_stops_everything(cache: Path, tmp_pat
         lines = shipped.stdout.splitlines()
         assert lines.index("run: success=True code=0 message='running'") < len(lines) - 1
         assert lines[-1].startswith("[run-2] run.finished orchestrator")
+        # And `ai4cop run` against the nodes that are up (still exhausted: nothing more to do, success).
+        again = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--dockerinfo",
+                                      str(basepath / "dockerinfo.json"), "--protos", str(basepath / "microservice")),
+                               capture_output=True, text=True, env=cli_env(cache), timeout=60)
+        assert again.returncode == 0, again.stderr
+        assert "products found 0, done 0" in again.stderr and again.stdout.startswith("run finished in ")
     finally:
         up.send_signal(signal.SIGTERM)
         code = up.wait(30)
