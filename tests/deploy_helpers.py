@@ -50,10 +50,14 @@ class BuildahContainer:
 
     def start(self, env: dict[str, str] | None = None) -> list[str]:
         """Run the image's entry command (ENTRYPOINT + CMD) in the background; return it."""
-        for _ in range(50):
-            if os.path.exists(self.netns):
+        # The holder has its own namespace only once ``unshare`` has run; before that it shares ours.
+        own = os.readlink("/proc/self/ns/net")
+        for _ in range(200):
+            if os.readlink(self.netns) != own:
                 break
             time.sleep(0.05)
+        else:
+            raise RuntimeError("unshare --net did not create a network namespace")
         self.in_netns("ip", "link", "set", "lo", "up")
         command = [*(self.config.get("Entrypoint") or []), *(self.config.get("Cmd") or [])]
         env_args = [arg for key, value in (env or {}).items() for arg in ("--env", f"{key}={value}")]
