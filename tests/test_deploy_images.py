@@ -123,8 +123,8 @@ def built_images() -> Iterator[dict[str, str]]:
     for image in built:
         print(f"built {image.ref} in {image.seconds:.0f} s: {image_size(image.ref, builder) / 1e6:.0f} MB")
     yield {image.component: image.ref for image in built}
-    subprocess.run([*buildah_command(), "rmi", *(image.ref for image in built)], capture_output=True, check=False,
-                   timeout=600)
+    refs = [image.ref for image in built]
+    subprocess.run([*buildah_command(), "rmi", "--force", *refs], capture_output=True, check=False, timeout=600)
 
 
 @pytest.mark.slow
