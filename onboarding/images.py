@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -183,7 +184,8 @@ def build_images(components: Sequence[str], registry: str = "", tag: str = DEFAU
         cmd = build_command(builder, spec, ref, base_image, pip, context)
         logger.info("building %s: %s", ref, " ".join(cmd))
         started = time.monotonic()
-        proc = subprocess.run(cmd, check=False)
+        # The builder's progress goes to stderr, so stdout keeps only what the caller prints (the references).
+        proc = subprocess.run(cmd, stdout=sys.stderr, check=False)
         if proc.returncode != 0:
             raise UpstreamError(f"{builder} failed building {ref} (exit {proc.returncode}); see its output above")
         built.append(BuiltImage(spec.component, ref, time.monotonic() - started))
