@@ -136,7 +136,7 @@ def test_requirements_are_complete(solution: Path) -> None:
 
 def test_client_script_dry_run_prints_what_it_would_apply(solution: Path, tmp_path: Path) -> None:
     env_file = tmp_path / "credentials.env"
-    env_file.write_text("# S3\nCOMAX_S3_SECRET_ACCESS_KEY=verysecret\n")
+    env_file.write_text("# S3\nCOMAX_S3_SECRET_KEY=verysecret\n")
     proc = subprocess.run([sys.executable, "kubernetes-client-script.py", "--dry-run",
                            "--secret-env-file", str(env_file)],
                           cwd=solution, capture_output=True, text=True, timeout=60, check=False)
