@@ -20,7 +20,15 @@ from typing import Any
 
 from components.common.errors import InvalidInput, NotFound
 from onboarding.images import REPO_ROOT, image_spec
-from onboarding.manifests import GRPC_PORT, ClusterOptions, Workload, deployment, service, shared_claim
+from onboarding.manifests import (
+    GRPC_PORT,
+    ClusterOptions,
+    Workload,
+    deployment,
+    public_service,
+    service,
+    shared_claim,
+)
 
 ORCHESTRATOR = "orchestrator"
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -112,9 +120,6 @@ def _check_names(names: Iterable[str], options: ExportOptions) -> None:
         if unknown:
             raise InvalidInput(f"{label} names unknown container(s) {', '.join(unknown)}; "
                                f"known: {', '.join(sorted(known))}")
-    both = sorted(name for name in options.expose if options.replicas.get(name, 1) > 1)
-    if both:
-        raise InvalidInput(f"cannot expose {', '.join(both)}: a node with replicas has a headless Service")
 
 
 def build_solution(blueprint_path: Path, options: ExportOptions) -> dict[str, str]:
@@ -158,6 +163,9 @@ def build_solution(blueprint_path: Path, options: ExportOptions) -> dict[str, st
     for work in workloads:
         files[f"deployments/{work.name}_deployment.yaml"] = yaml.safe_dump(deployment(work, cluster), sort_keys=False)
         files[f"deployments/{work.name}_service.yaml"] = yaml.safe_dump(service(work, cluster), sort_keys=False)
+        if work.exposed and work.headless:
+            files[f"deployments/{work.name}-public_service.yaml"] = yaml.safe_dump(public_service(work, cluster),
+                                                                                   sort_keys=False)
     if options.shared_folder:
         files["deployments/pvc.yaml"] = yaml.safe_dump(shared_claim(cluster), sort_keys=False)
     files["protobuf/orchestrator.proto"] = (REPO_ROOT / image_spec(ORCHESTRATOR).proto).read_text(encoding="utf-8")

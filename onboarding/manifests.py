@@ -142,6 +142,13 @@ def service(work: Workload, options: ClusterOptions) -> dict[str, Any]:
             "metadata": {"name": work.name, "labels": _labels(work.name)}, "spec": spec}
 
 
+def public_service(work: Workload, options: ClusterOptions) -> dict[str, Any]:
+    """``<name>-public``: the outside way in to a scaled node, whose own Service is headless."""
+    manifest = service(Workload(work.name, work.image, work.component, 1, True), options)
+    manifest["metadata"]["name"] = f"{work.name}-public"
+    return manifest
+
+
 def shared_claim(options: ClusterOptions) -> dict[str, Any]:
     """The ReadWriteMany PersistentVolumeClaim behind the shared folder."""
     spec: dict[str, Any] = {"accessModes": ["ReadWriteMany"],

@@ -155,8 +155,6 @@ def test_bad_options_are_clear_errors(tmp_path: Path) -> None:
         parse_replicas(["comax1=zero"])
     with pytest.raises(InvalidInput, match="unknown container"):
         build_solution(BLUEPRINT, ExportOptions(replicas={"nope": 2}))
-    with pytest.raises(InvalidInput, match="headless"):
-        build_solution(BLUEPRINT, ExportOptions(replicas={"comax1": 2}, expose=("comax1",)))
     bad = json.loads(BLUEPRINT.read_text())
     bad["nodes"][0]["container_name"] = "Data_Broker"
     path = tmp_path / "bad.json"
@@ -239,3 +237,14 @@ def test_the_orchestrator_image_comes_from_the_blueprints_registry_and_tag() -> 
     nodes = json.loads(files["blueprint.json"])["nodes"]
     assert [n["image"] for n in nodes] == ["ghcr.io/ai4cop/ai4cop-databroker:0.2.0",
                                            "ghcr.io/ai4cop/ai4cop-comax:0.2.0"]
+
+
+def test_a_scaled_node_exposed_gets_a_public_service_beside_its_headless_one() -> None:
+    files = build_solution(BLUEPRINT, ExportOptions(replicas={"comax1": 2}, expose=("comax1",),
+                                                    expose_type="NodePort"))
+    headless = yaml.safe_load(files["deployments/comax1_service.yaml"])
+    public = yaml.safe_load(files["deployments/comax1-public_service.yaml"])
+    assert headless["spec"]["clusterIP"] == "None"
+    assert public["metadata"]["name"] == "comax1-public" and public["spec"]["type"] == "NodePort"
+    assert public["spec"]["selector"] == {"app": "comax1"}
+    _validate(public)

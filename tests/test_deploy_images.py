@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,3 +156,12 @@ def test_image_starts_serves_health_on_8061_and_carries_its_files(built_images: 
             assert (f"\n{package}==" in f"\n{installed}") == (name == component), (component, package)
     finally:
         container.close()
+
+
+def test_build_without_any_builder_is_one_readable_line(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "onboarding.cli", "images", "build"], cwd=REPO_ROOT,
+                          env={**os.environ, "PATH": str(tmp_path)}, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("ai4cop images: error: no image builder: docker has no daemon answering and "
+                                   "buildah is not installed (apt-get install buildah)")
