@@ -15,6 +15,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from components.common.errors import InvalidInput
+from components.geotriples_adapter.geojson import from_dicts
 
 GML_NS = "http://www.opengis.net/gml"
 GML32_NS = "http://www.opengis.net/gml/3.2"
@@ -83,6 +84,10 @@ def coerce(values: list[Any]) -> tuple[np.ndarray, list[str | None]]:
             pass
         else:
             return geoms, _reasons(geoms)
+    if values and any(type(v) is dict for v in values):
+        built = from_dicts(values)
+        if built is not None:
+            return built, _reasons(built)
     if values and all(type(v) is dict for v in values):
         try:
             geoms = shapely.from_geojson([json.dumps(v) for v in values])

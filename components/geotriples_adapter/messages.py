@@ -9,7 +9,7 @@ from typing import Any
 import shapely
 
 from components.common.errors import InvalidInput
-from components.geotriples_adapter.engine import Quad
+from components.geotriples_adapter.emit import Quad
 from components.geotriples_adapter.functions import CrsContext, as_wkt
 from components.geotriples_adapter.terms import GEO, RDF_TYPE, WKT_LITERAL, XSD, iri_safe, literal
 

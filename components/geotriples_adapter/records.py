@@ -13,15 +13,19 @@ from typing import Any, Protocol
 GEOTRIPLES_ID = "GeoTriplesID"
 
 Column = list[list[Any]]
+# a reference looked up in every record of a batch at once (faster than one ``lookup`` call per record)
+ColumnLookup = Callable[[Sequence[Any], str], Column]
 
 
 class Batch:
     """Records ``first .. first+len-1`` (1-based ``GeoTriplesID``) with a per-batch cache of columns."""
 
-    def __init__(self, records: Sequence[Any], first: int, lookup: Callable[[Any, str], list[Any]]):
+    def __init__(self, records: Sequence[Any], first: int, lookup: Callable[[Any, str], list[Any]],
+                 column: ColumnLookup | None = None):
         self.records = records
         self.first = first
         self._lookup = lookup
+        self._column = column
         self.cache: dict[Any, Any] = {}
 
     def __len__(self) -> int:
@@ -33,6 +37,8 @@ class Batch:
         if column is None:
             if reference == GEOTRIPLES_ID and not self._has(reference):
                 column = [[self.first + i] for i in range(len(self.records))]
+            elif self._column is not None:
+                column = self._column(self.records, reference)
             else:
                 lookup = self._lookup
                 column = [lookup(record, reference) for record in self.records]
@@ -58,6 +64,7 @@ class RecordSource:
     records: Callable[[], Iterator[Any]]
     lookup: Callable[[Any, str], list[Any]]
     epsg: int | None = None
+    column: ColumnLookup | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def batches(self, size: int) -> Iterator[Batch]:
@@ -66,11 +73,11 @@ class RecordSource:
         for record in self.records():
             chunk.append(record)
             if len(chunk) >= size:
-                yield Batch(chunk, first, self.lookup)
+                yield Batch(chunk, first, self.lookup, self.column)
                 first += len(chunk)
                 chunk = []
         if chunk:
-            yield Batch(chunk, first, self.lookup)
+            yield Batch(chunk, first, self.lookup, self.column)
 
 
 def dict_lookup(record: dict[str, Any], reference: str) -> list[Any]:

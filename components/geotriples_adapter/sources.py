@@ -6,13 +6,13 @@ import csv
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from components.common.errors import InvalidInput, NotFound, UnreadableData
 from components.geotriples_adapter.mapping import QL, LogicalSource, Mapping
-from components.geotriples_adapter.records import RecordSource, Source, dict_lookup
+from components.geotriples_adapter.records import Column, RecordSource, Source, dict_lookup
 
 _SIMPLE_ITERATOR = re.compile(r"\$((?:\.[A-Za-z_][\w-]*|\[['\"][^'\"\]]+['\"]\])*)\[\*\]\Z")
 _SIMPLE_REFERENCE = re.compile(r"(?:\$\.)?[^.$@\[\]*()?]+(?:\.[^.$@\[\]*()?]+)*\Z")
@@ -80,7 +80,7 @@ def open_json(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:
         for found in _jsonpath(iterator).find(document):
             yield found.value
 
-    return RecordSource(streamed if match else loaded, json_lookup)
+    return RecordSource(streamed if match else loaded, json_lookup, column=json_column)
 
 
 @functools.lru_cache(maxsize=512)
@@ -116,6 +116,29 @@ def json_lookup(record: Any, reference: str) -> list[Any]:
         for found in _jsonpath(reference).find(record):
             values.extend(found.value if isinstance(found.value, list) else [found.value])
     return [v for v in values if v is not None]
+
+
+def json_column(records: Sequence[Any], reference: str) -> Column:
+    """``json_lookup`` over a batch of records, with the common dotted-path case in one tight loop."""
+    keys = _dotted(reference)
+    if keys is None:
+        return [json_lookup(record, reference) for record in records]
+    out: Column = []
+    append = out.append
+    for record in records:
+        value = record
+        for key in keys:
+            if type(value) is not dict:
+                value = None
+                break
+            value = value.get(key)
+        if value is None:
+            append([])
+        elif type(value) is list:
+            append([v for v in value if v is not None])
+        else:
+            append([value])
+    return out
 
 
 def open_xml(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:

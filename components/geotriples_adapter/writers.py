@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 
 from components.common.errors import InvalidInput
-from components.geotriples_adapter.engine import Quad
+from components.geotriples_adapter.emit import Quad
 
 FORMATS = ("ntriples", "turtle", "nquads")
 _ALIASES = {"nt": "ntriples", "n-triples": "ntriples", "ttl": "turtle", "nq": "nquads", "n-quads": "nquads"}
