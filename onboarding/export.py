@@ -171,7 +171,8 @@ def build_solution(blueprint_path: Path, options: ExportOptions) -> dict[str, st
     files["protobuf/orchestrator.proto"] = (REPO_ROOT / image_spec(ORCHESTRATOR).proto).read_text(encoding="utf-8")
     for target, asset in ASSETS.items():
         files[target] = _asset(asset)
-    files["solution.json"] = json.dumps({"name": blueprint.name, "namespace": options.namespace}, indent=2) + "\n"
+    files["solution.json"] = json.dumps({"name": blueprint.name, "namespace": options.namespace,
+                                            "secret": options.secret or ""}, indent=2) + "\n"
     files["deployment-readme.txt"] = _readme(blueprint.name or blueprint_path.stem, workloads, options)
     return files
 

@@ -156,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     parser.add_argument("--secret-env-file", type=Path,
                         help="KEY=VALUE file: create/update the credentials Secret from it")
-    parser.add_argument("--secret-name", default="ai4cop-credentials", help="(default: %(default)s)")
+    parser.add_argument("--secret-name", default=defaults.get("secret") or "ai4cop-credentials",
+                        help="the credentials Secret the pods read (default: %(default)s)")
     parser.add_argument("--endpoint", help="orchestrator HOST:PORT (default: load balancer or port-forward)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for readiness")
     parser.add_argument("--no-run", action="store_true", help="deploy only; do not run the pipeline")
