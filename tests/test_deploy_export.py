@@ -248,3 +248,41 @@ def test_a_scaled_node_exposed_gets_a_public_service_beside_its_headless_one() -
     assert public["metadata"]["name"] == "comax1-public" and public["spec"]["type"] == "NodePort"
     assert public["spec"]["selector"] == {"app": "comax1"}
     _validate(public)
+
+
+def test_orchestrator_client_runs_a_pipeline_on_the_real_orchestrator(tmp_path: Path) -> None:
+    """The exported client against our orchestrator and three real gRPC nodes on loopback."""
+    from components.common.server import create_server
+    from components.orchestrator.app import Settings, build
+    from components.orchestrator.blueprint import Endpoint
+    from components.orchestrator.local import write_basepath
+    from tests.orchestrator_helpers import TestComponent, blueprint, collector, counter, doubler
+
+    got: list[int] = []
+    nodes = {"source": TestComponent("Counter", [counter(4)]).start(),
+             "double": TestComponent("Doubler", [doubler()]).start(),
+             "sink": TestComponent("Collector", [collector(got)]).start()}
+    component = build(Settings(host="127.0.0.1", port=0))
+    server, port = create_server(component.services, Settings(host="127.0.0.1", port=0))
+    server.start()
+    try:
+        endpoints = {name: Endpoint("127.0.0.1", node.port) for name, node in nodes.items()}
+        endpoints["orchestrator"] = Endpoint("127.0.0.1", port)
+        links = [("source.next", "double.double"), ("double.double", "sink.collect")]
+        write_basepath(tmp_path, blueprint(nodes, links), endpoints, {n: c.proto for n, c in nodes.items()})
+        client = tmp_path / "orchestrator_client" / "orchestrator_client.py"
+        client.parent.mkdir()
+        client.write_text(build_solution(BLUEPRINT, ExportOptions())["orchestrator_client/orchestrator_client.py"])
+        proc = subprocess.run([sys.executable, str(client), f"--endpoint=127.0.0.1:{port}", "--basepath=./",
+                               "--timeout=60"], cwd=tmp_path, capture_output=True, text=True, timeout=90,
+                              check=False)
+    finally:
+        for hook in component.on_stop:
+            hook()
+        server.stop(0)
+        for node in nodes.values():
+            node.stop()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "initialize: success=True" in proc.stdout and "run: success=True" in proc.stdout
+    assert "RPC.call sink" in proc.stdout
+    assert len(got) == 4
