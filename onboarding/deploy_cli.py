@@ -17,8 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build = actions.add_parser("build", help="build images with docker (when its daemon answers) or buildah")
     build.add_argument("--registry", default="", help="registry/namespace prefix, e.g. registry.example.org/ai4cop")
     build.add_argument("--tag", default="latest", help="image tag (default: %(default)s)")
-    build.add_argument("--component", action="append", choices=COMPONENT_NAMES, dest="components",
-                       help="build only this component (repeatable; default: all)")
+    build.add_argument("--component", action="extend", nargs="+", choices=COMPONENT_NAMES, dest="components",
+                       metavar="NAME", help="build only these components (default: all four)")
     build.add_argument("--base-image", help="BASE_IMAGE for the Dockerfiles (default: python:3.11-slim)")
     build.set_defaults(func=_build)
     base = actions.add_parser("base", help="make a Python base image from Debian packages (debootstrap + buildah)")
@@ -45,10 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--pull-secret", help="name of an image pull secret to reference")
     export.add_argument("--secret", default="ai4cop-credentials",
                         help="Secret whose keys become environment variables (default: %(default)s)")
-    export.add_argument("--expose", action="append", default=[], metavar="CONTAINER",
-                        help="make this container's Service reachable from outside (repeatable)")
+    export.add_argument("--expose", action="extend", nargs="+", default=[], metavar="CONTAINER",
+                        help="make these containers' Services reachable from outside (e.g. orchestrator)")
     export.add_argument("--expose-type", choices=("LoadBalancer", "NodePort"), default="LoadBalancer")
-    export.add_argument("--replicas", action="append", default=[], metavar="CONTAINER=N",
+    export.add_argument("--replicas", action="extend", nargs="+", default=[], metavar="CONTAINER=N",
                         help="run N replicas behind a headless Service (round-robin over its endpoints)")
     export.add_argument("--shared-folder", metavar="PATH",
                         help="mount a ReadWriteMany volume at PATH in every pod (SHARED_FOLDER_PATH)")
