@@ -137,7 +137,7 @@ def pip_settings(config: Mapping[str, str], env: Mapping[str, str]) -> PipSettin
 
 def host_pip_config() -> dict[str, str]:
     """``pip config list`` of the host, as ``{"section.key": value}`` (empty when pip cannot tell)."""
-    proc = subprocess.run(["python3", "-m", "pip", "config", "list"], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True,
                           check=False, timeout=60)
     result = {}
     for line in proc.stdout.splitlines():
