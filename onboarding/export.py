@@ -211,7 +211,7 @@ def export_solution(blueprint_path: Path, output: Path, options: ExportOptions) 
 
 
 def load_manifests(files: dict[str, str]) -> list[dict[str, Any]]:
-    """Every manifest of a solution, parsed (for validation and the client script's dry run)."""
+    """Every manifest of a solution (``build_solution``'s ``deployments/`` files), parsed."""
     import yaml
 
     return [yaml.safe_load(text) for name, text in sorted(files.items()) if name.startswith("deployments/")]

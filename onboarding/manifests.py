@@ -9,7 +9,7 @@ balancing with ``round_robin`` over ``dns:///<service>:8061`` reaches every repl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 GRPC_PORT = 8061
@@ -38,7 +38,6 @@ class Workload:
     component: str | None  # our component's name, or None for a foreign image
     replicas: int = 1
     exposed: bool = False
-    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def headless(self) -> bool:
@@ -69,9 +68,6 @@ def _probe(initial: int, period: int, failures: int) -> dict[str, Any]:
 def _container(work: Workload, options: ClusterOptions) -> dict[str, Any]:
     requests, limits = RESOURCES.get(work.component or "", FOREIGN_RESOURCES)
     ours = work.component is not None
-    env = dict(work.env)
-    if options.shared_folder:
-        env["SHARED_FOLDER_PATH"] = options.shared_folder
     container: dict[str, Any] = {
         "name": work.name,
         "image": work.image,
@@ -87,8 +83,8 @@ def _container(work: Workload, options: ClusterOptions) -> dict[str, Any]:
         "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
                             "readOnlyRootFilesystem": ours},
     }
-    if env:
-        container["env"] = [{"name": key, "value": value} for key, value in sorted(env.items())]
+    if options.shared_folder:
+        container["env"] = [{"name": "SHARED_FOLDER_PATH", "value": options.shared_folder}]
     if options.secret:
         container["envFrom"] = [{"secretRef": {"name": options.secret, "optional": True}}]
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
