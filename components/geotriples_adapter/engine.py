@@ -27,6 +27,7 @@ from components.geotriples_adapter.termcolumns import (
     INFERRED,
     combinations,
     literal_column,
+    literal_values,
     one_reference_template,
     parse_template,
     text_of,
@@ -189,13 +190,13 @@ class Engine:
         elif term_type == LITERAL and tm.kind != "function":
             result = literal_column(self._raw(tm, batch), tm.datatype, tm.language)
         elif term_type == LITERAL:
-            raw = self._raw(tm, batch)
+            values = self._call(tm, batch)
             datatype = tm.datatype
             if datatype is None and not tm.language:
-                datatype = INFERRED.get(type(next((v[0] for v in raw if v), "")))
+                datatype = INFERRED.get(type(next((v for v in values if v is not None), "")))
             if self.options.strdf and datatype == WKT_LITERAL:
                 datatype = STRDF_WKT
-            result = literal_column(raw, datatype, tm.language)
+            result = literal_values(values, datatype, tm.language)
         else:
             result = [self._convert(values, term_type, tm) for values in self._raw(tm, batch)]
         if term_type == BLANK and tm.kind == "constant":
@@ -301,19 +302,20 @@ class Engine:
             return [[tm.value]] * len(batch)
         if tm.kind == "template":
             return self._template_texts(tm, batch, encode=False)
-        return self._call(tm, batch)
+        return [[] if v is None else [v] for v in self._call(tm, batch)]
 
-    def _call(self, tm: TermMap, batch: Batch) -> Column:
+    def _call(self, tm: TermMap, batch: Batch) -> list[Any]:
+        """The function's value for each record (None when it has none)."""
         kind, fn = functions.lookup(tm.value)  # type: ignore[misc]
         n = len(batch)
         if not tm.arguments:
             raise InvalidInput(f"{self._where(tm.value)}: function {tm.value} called without arguments")
         if kind == "value":
             columns = [self._raw(a, batch) for a in tm.arguments]
-            out: Column = []
+            out: list[Any] = []
             for i in range(n):
                 args = [col[i][0] if col[i] else None for col in columns]
-                out.append([] if any(a is None for a in args) else [fn(args)])
+                out.append(None if any(a is None for a in args) else fn(args))
             return out
         try:
             if kind == "relation":
@@ -327,7 +329,7 @@ class Engine:
             raise
         except (IndexError, ValueError, TypeError) as err:
             raise InvalidInput(f"{self._where(tm.value)}: function {tm.value} failed: {err}") from err
-        return [[] if v is None else [v] for v in values]
+        return values
 
     def _geometry_arg(self, tm: TermMap, batch: Batch) -> tuple[np.ndarray, list[str | None]]:
         if len(tm.arguments) < 2:

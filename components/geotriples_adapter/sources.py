@@ -14,7 +14,7 @@ from components.common.errors import InvalidInput, NotFound, UnreadableData
 from components.geotriples_adapter.mapping import QL, LogicalSource, Mapping
 from components.geotriples_adapter.records import Column, RecordSource, Source, dict_lookup
 
-_SIMPLE_ITERATOR = re.compile(r"\$((?:\.[A-Za-z_][\w-]*|\[['\"][^'\"\]]+['\"]\])*)\[\*\]\Z")
+_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[['\"]([^'\"\]]+)['\"]\]|\[\*\]|\.\*")
 _SIMPLE_REFERENCE = re.compile(r"(?:\$\.)?[^.$@\[\]*()?]+(?:\.[^.$@\[\]*()?]+)*\Z")
 
 Opener = Callable[[Path, LogicalSource, Mapping], Source]
@@ -57,30 +57,55 @@ def open_csv(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:
 
 
 def open_json(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:
+    """JSON records: streamed (ijson) when the iterator is a path of keys and ``[*]``, else loaded whole."""
     iterator = logical.iterator or "$"
-    match = _SIMPLE_ITERATOR.match(iterator)
+    prefix = ijson_prefix(iterator)
+    if prefix is None:
+        return RecordSource(lambda: _jsonpath_records(path, iterator), json_lookup, column=json_column)
+    return json_records(path, prefix)
+
+
+def ijson_prefix(iterator: str) -> str | None:
+    """The ijson prefix of a JSONPath iterator made of child keys and ``[*]``/``.*`` steps, else None."""
+    if not iterator.startswith("$"):
+        return None
+    parts = []
+    position = 1
+    while position < len(iterator):
+        match = _STEP.match(iterator, position)
+        if match is None:
+            return None
+        key = match.group(1) or match.group(2)
+        if key is not None and ("." in key or key == "item"):
+            return None  # ijson's prefix syntax cannot name these keys
+        parts.append(key if key is not None else "item")
+        position = match.end()
+    return ".".join(parts)
+
+
+def json_records(path: Path, prefix: str) -> RecordSource:
+    """The values at ijson ``prefix``, parsed one at a time (memory flat in the number of records)."""
 
     def streamed() -> Iterator[Any]:
         import ijson
 
-        assert match is not None
-        keys = re.findall(r"\.([A-Za-z_][\w-]*)|\[['\"]([^'\"\]]+)['\"]\]", match.group(1))
-        prefix = ".".join([a or b for a, b in keys] + ["item"])
         try:
             with path.open("rb") as handle:
                 yield from ijson.items(handle, prefix, use_float=True)
         except ijson.JSONError as err:
             raise UnreadableData(f"{path.name} is not valid JSON: {err}") from err
 
-    def loaded() -> Iterator[Any]:
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as err:
-            raise UnreadableData(f"{path.name} is not valid JSON: {err}") from err
-        for found in _jsonpath(iterator).find(document):
-            yield found.value
+    return RecordSource(streamed, json_lookup, column=json_column)
 
-    return RecordSource(streamed if match else loaded, json_lookup, column=json_column)
+
+def _jsonpath_records(path: Path, iterator: str) -> Iterator[Any]:
+    # recursive descent, filters, slices and the like need the whole document
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise UnreadableData(f"{path.name} is not valid JSON: {err}") from err
+    for found in _jsonpath(iterator).find(document):
+        yield found.value
 
 
 @functools.lru_cache(maxsize=512)

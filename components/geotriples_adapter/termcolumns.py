@@ -71,14 +71,34 @@ def one_reference_template(column: Column, prefix: str, suffix: str, encode: boo
     return out
 
 
+def _suffix(datatype: str | None, language: str | None) -> str:
+    if language:
+        return '"@' + language
+    if datatype and datatype != XSD + "string":
+        return f'"^^<{datatype}>'
+    return '"'
+
+
+def literal_values(values: list[Any], datatype: str | None, language: str | None) -> list[list[str]]:
+    """Literal terms for one value per record (None: no term), as function results are: a column of one type
+    (booleans, integers, WKT strings) is formatted without a per-value type dispatch."""
+    kinds = set(map(type, values))
+    if len(kinds) == 1:
+        suffix = _suffix(datatype, language)
+        kind = kinds.pop()
+        if kind is bool or kind is int:
+            terms = {value: literal_term(value, suffix) for value in set(values)}
+            return [[terms[value]] for value in values]
+        if kind is str:
+            joined = "".join(values)
+            if not ('"' in joined or "\\" in joined or "\n" in joined or "\r" in joined):
+                return [['"' + value + suffix] for value in values]
+    return literal_column([[] if value is None else [value] for value in values], datatype, language)
+
+
 def literal_column(column: Column, datatype: str | None, language: str | None) -> list[list[str]]:
     """Literal terms for a column of raw values."""
-    if language:
-        suffix = '"@' + language
-    elif datatype and datatype != XSD + "string":
-        suffix = f'"^^<{datatype}>'
-    else:
-        suffix = '"'
+    suffix = _suffix(datatype, language)
     escapes = _ESCAPES
     true, false = '"true' + suffix, '"false' + suffix
     # other values that repeat (function results above all): format each distinct one once
