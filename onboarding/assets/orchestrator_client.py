@@ -55,11 +55,18 @@ def run_pipeline(endpoint: str, basepath: Path, queuesize: int = 0, iterations: 
                  emit: Callable[[str], None] = print) -> int:
     """Observe, initialize, run, and wait for the event stream to end; the exit status (see the module doc)."""
     messages, services = load_api(basepath)
+    lock = threading.Lock()
+
+    def say(line: str) -> None:
+        # the observer thread and this one both write: whole lines only, never interleaved
+        with lock:
+            emit(line)
+
     with grpc.insecure_channel(endpoint) as channel:
         try:
             grpc.channel_ready_future(channel).result(timeout=connect_timeout)
         except grpc.FutureTimeoutError:
-            emit(f"orchestrator at {endpoint} not reachable within {connect_timeout:.0f} s")
+            say(f"orchestrator at {endpoint} not reachable within {connect_timeout:.0f} s")
             return 2
         stub = services.OrchestratorStub(channel)
         events = stub.observe(messages.OrchestrationObservationConfiguration(name_regex=".*", component_regex=".*"),
@@ -73,30 +80,30 @@ def run_pipeline(endpoint: str, basepath: Path, queuesize: int = 0, iterations: 
                 for event in events:
                     received.set()
                     exceptions += event.name == "exception"
-                    emit(format_event(event))
+                    say(format_event(event))
             except grpc.RpcError as err:
                 if err.code() != grpc.StatusCode.CANCELLED:
                     exceptions += 1
-                    emit(f"event stream failed: {err.code().name}: {err.details()}")
+                    say(f"event stream failed: {err.code().name}: {err.details()}")
             finally:
                 received.set()
 
         reader = threading.Thread(target=consume, name="observe", daemon=True)
         reader.start()
         status = stub.initialize(configuration(basepath, queuesize, iterations, messages), timeout=connect_timeout)
-        emit(f"initialize: success={status.success} code={status.code} message={status.message!r}")
+        say(f"initialize: success={status.success} code={status.code} message={status.message!r}")
         if not status.success:
             events.cancel()
             return 2
         status = stub.run(messages.RunLabel(label=""), timeout=connect_timeout)
-        emit(f"run: success={status.success} code={status.code} message={status.message!r}")
+        say(f"run: success={status.success} code={status.code} message={status.message!r}")
         if not status.success:
             events.cancel()
             return 2
         reader.join(timeout)
         if reader.is_alive():
             events.cancel()
-            emit("timed out waiting for the run to end")
+            say("timed out waiting for the run to end")
             return 1
     return 1 if exceptions else 0
 
