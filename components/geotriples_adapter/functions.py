@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 
 from components.geotriples_adapter.geometry import gml_literal
-from components.geotriples_adapter.terms import EPSG_IRI
+from components.geotriples_adapter.terms import crs_iri
 
 RRXF = "http://www.w3.org/ns/r2rml-ext/functions/def/"
 GEOF = "http://www.opengis.net/def/function/geosparql/"
@@ -31,7 +31,8 @@ GREL = "http://users.ugent.be/~bjdmeest/function/grel.ttl#"
 
 @dataclass(frozen=True)
 class CrsContext:
-    """How asWKT/asGML name the CRS: the source's EPSG code (a geometry's own SRID wins) and stRDF or not."""
+    """How asWKT/asGML name the CRS: the source's EPSG code or ``terms.CRS84`` (a geometry's own SRID wins), and
+    stRDF or not."""
 
     epsg: int
     strdf: bool = False
@@ -44,10 +45,10 @@ ValueFn = Callable[[list[Any]], Any]
 
 def _crs_iris(geoms: np.ndarray, ctx: CrsContext) -> list[str]:
     srids = shapely.get_srid(geoms)
-    default = f"{EPSG_IRI}{ctx.epsg}"
+    default = crs_iri(ctx.epsg)
     if not np.any(srids):
         return [default] * len(geoms)
-    return [f"{EPSG_IRI}{s}" if s else default for s in srids.tolist()]
+    return [crs_iri(s) if s else default for s in srids.tolist()]
 
 
 def as_wkt(geoms: np.ndarray, ctx: CrsContext) -> list[Any]:

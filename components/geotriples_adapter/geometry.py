@@ -16,21 +16,35 @@ from shapely.geometry.base import BaseGeometry
 
 from components.common.errors import InvalidInput
 from components.geotriples_adapter.geojson import from_dicts
+from components.geotriples_adapter.terms import CRS84
 
 GML_NS = "http://www.opengis.net/gml"
 GML32_NS = "http://www.opengis.net/gml/3.2"
 _CRS_PREFIX = re.compile(r"\s*<([^>]*)>\s*")
-_EPSG = re.compile(r"(?:EPSG(?:/0/|::?|:)|epsg\.xml#|crs84$|CRS84$)(\d*)", re.IGNORECASE)
+_EPSG = re.compile(r"(?:EPSG(?:/0/|::?|:)|epsg\.xml#)(\d+)", re.IGNORECASE)
+_CRS84 = re.compile(r"CRS:?84\Z", re.IGNORECASE)
+# GML srsName forms whose coordinates are x/y = longitude/latitude by convention (WFS 1.0, GeoServer), unlike
+# EPSG:4326's own latitude/longitude order that the URN and http IRI forms mean
+_LEGACY_4326 = re.compile(r"(?:EPSG:4326|http://www\.opengis\.net/gml/srs/epsg\.xml#4326)\Z", re.IGNORECASE)
 
 
 def epsg_of(crs: str | None) -> int | None:
-    """The EPSG code in a CRS IRI/URN/name (``.../EPSG/0/4326``, ``EPSG:4326``, ``urn:ogc:def:crs:EPSG::4326``)."""
+    """The SRID a CRS IRI/URN/name means: its EPSG code (``.../EPSG/0/4326``, ``EPSG:4326``,
+    ``urn:ogc:def:crs:EPSG::4326``), or ``CRS84`` for OGC CRS84 in any of its forms."""
     if not crs:
         return None
+    crs = crs.strip()
+    if _CRS84.search(crs):
+        return CRS84
     match = _EPSG.search(crs)
-    if match is None:
-        return None
-    return int(match.group(1)) if match.group(1) else 4326
+    return int(match.group(1)) if match else None
+
+
+def gml_srid(srs_name: str | None) -> int | None:
+    """The SRID of a GML ``srsName``; the legacy longitude/latitude forms of EPSG:4326 mean CRS84."""
+    if srs_name and _LEGACY_4326.match(srs_name.strip()):
+        return CRS84
+    return epsg_of(srs_name)
 
 
 def to_geometry(value: Any) -> BaseGeometry:
@@ -148,7 +162,7 @@ def from_xml(element: Any) -> BaseGeometry:
         raise InvalidInput(f"invalid {_local(element.tag)} geometry: {err}") from err
     if geom is None:
         raise InvalidInput(f"no geometry in element {_local(element.tag)}")
-    srid = epsg_of(element.get("srsName"))
+    srid = gml_srid(element.get("srsName"))
     return shapely.set_srid(geom, srid) if srid else geom
 
 

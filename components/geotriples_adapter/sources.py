@@ -167,17 +167,13 @@ def json_column(records: Sequence[Any], reference: str) -> Column:
 
 
 def open_xml(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:
+    """XML records: streamed when the iterator and references allow it (see ``xmlsource.py``), else loaded."""
     from lxml import etree
 
-    namespaces = dict(mapping.prefixes)
+    from components.geotriples_adapter.xmlsource import StreamedXmlSource, references, streamable
 
-    def records() -> Iterator[Any]:
-        try:
-            tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
-        except etree.XMLSyntaxError as err:
-            raise UnreadableData(f"{path.name} is not valid XML: {err}") from err
-        nodes = _xpath(logical.iterator or "/*", tuple(sorted(namespaces.items())))(tree)
-        yield from (nodes if isinstance(nodes, list) else [])
+    namespaces = dict(mapping.prefixes)
+    iterator = logical.iterator or "/*"
 
     def lookup(record: Any, reference: str) -> list[Any]:
         result = _xpath(reference, tuple(sorted(namespaces.items())))(record)
@@ -186,6 +182,18 @@ def open_xml(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:
         if isinstance(result, bool | float | str):
             return [result]
         return []
+
+    stream = streamable(iterator, namespaces, references(mapping, logical))
+    if stream is not None:
+        return StreamedXmlSource(path, *stream, lookup)
+
+    def records() -> Iterator[Any]:
+        try:
+            tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+        except etree.XMLSyntaxError as err:
+            raise UnreadableData(f"{path.name} is not valid XML: {err}") from err
+        nodes = _xpath(iterator, tuple(sorted(namespaces.items())))(tree)
+        yield from (nodes if isinstance(nodes, list) else [])
 
     return RecordSource(records, lookup)
 

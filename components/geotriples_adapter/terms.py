@@ -15,6 +15,10 @@ WKT_LITERAL = GEO + "wktLiteral"
 GML_LITERAL = GEO + "gmlLiteral"
 STRDF_WKT = "http://strdf.di.uoa.gr/ontology#WKT"
 EPSG_IRI = "http://www.opengis.net/def/crs/EPSG/0/"
+CRS84_IRI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# The SRID geometries carry for OGC CRS84 (WGS 84, longitude/latitude), which has no EPSG code; negative, so
+# it cannot clash with one.
+CRS84 = -84
 
 _SAFE = re.compile(r"[A-Za-z0-9\-._~]*\Z")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -55,6 +59,11 @@ def literal(value: str, datatype: str | None = None, language: str | None = None
     if datatype and datatype != XSD + "string":
         return f'"{text}"^^<{datatype}>'
     return f'"{text}"'
+
+
+def crs_iri(srid: int) -> str:
+    """The CRS IRI of an SRID: CRS84's own IRI, else the EPSG one."""
+    return CRS84_IRI if srid == CRS84 else f"{EPSG_IRI}{srid}"
 
 
 def blank(label: str) -> str:
