@@ -66,6 +66,8 @@ def _build(kind: str, depth: int, coordinates: list[Any]) -> np.ndarray | None:
     arrays = [np.asarray(o, dtype=np.int64) for o in offsets]
     if any(not np.all(np.diff(o) > 0) for o in arrays):
         return None  # an empty ring or part: leave such edge cases to GEOS' own GeoJSON reader
+    if kind.endswith("Polygon") and not np.all(np.diff(arrays[0]) >= 4):
+        return None  # a ring too short to be one, even once closed: the general reader says why
     return shapely.from_ragged_array(_TYPES[kind], array, tuple(arrays) or None)
 
 

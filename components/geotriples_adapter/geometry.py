@@ -54,7 +54,7 @@ def to_geometry(value: Any) -> BaseGeometry:
     if isinstance(value, dict):
         try:
             return shape(value)
-        except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException) as err:
+        except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.ShapelyError) as err:
             raise InvalidInput(f"not a GeoJSON geometry: {err}") from err
     if isinstance(value, str):
         return _from_text(value)
