@@ -1,4 +1,5 @@
-"""Synthetic polygon layers for the GeoTriples benchmark: the same features as Shapefile, GeoJSON and CSV (WKT)."""
+"""Synthetic polygon layers for the GeoTriples benchmark: the same features as Shapefile, GeoJSON, CSV (WKT), KML
+and GML."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def polygons(count: int, seed: int = 7) -> list[tuple[int, str, float, list[tupl
 
 
 def write_all(folder: Path, count: int) -> dict[str, Path]:
-    """Write ``count`` features as ``parcels.shp``, ``parcels.geojson`` and ``parcels.csv`` in ``folder``."""
+    """Write ``count`` features as ``parcels.shp``, ``.geojson``, ``.csv``, ``.kml`` and ``.gml`` in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     features = polygons(count)
     shp = folder / "parcels.shp"
@@ -55,4 +56,27 @@ def write_all(folder: Path, count: int) -> dict[str, Path]:
         out.writerow(["id", "name", "value", "WKT"])
         for fid, name, value, ring in features:
             out.writerow([fid, name, value, "POLYGON ((" + ", ".join(f"{x} {y}" for x, y in ring) + "))"])
-    return {"shapefile": shp, "geojson": geojson, "csv": table}
+    kml = folder / "parcels.kml"
+    with kml.open("w", encoding="utf-8") as handle:
+        handle.write('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>\n')
+        for fid, name, value, ring in features:
+            coordinates = " ".join(f"{x},{y}" for x, y in reversed(ring))
+            handle.write(f'<Placemark><name>{name}</name><ExtendedData><Data name="id"><value>{fid}</value></Data>'
+                         f'<Data name="value"><value>{value}</value></Data></ExtendedData><Polygon><outerBoundaryIs>'
+                         f"<LinearRing><coordinates>{coordinates}</coordinates></LinearRing></outerBoundaryIs>"
+                         "</Polygon></Placemark>\n")
+        handle.write("</Document></kml>\n")
+    gml = folder / "parcels.gml"
+    with gml.open("w", encoding="utf-8") as handle:
+        handle.write('<?xml version="1.0" encoding="UTF-8"?>\n<wfs:FeatureCollection '
+                     'xmlns:wfs="http://www.opengis.net/wfs/2.0" xmlns:gml="http://www.opengis.net/gml/3.2" '
+                     'xmlns:app="http://example.org/app">\n')
+        for fid, name, value, ring in features:
+            positions = " ".join(f"{x} {y}" for x, y in reversed(ring))
+            handle.write(f"<wfs:member><app:parcels><app:id>{fid}</app:id><app:name>{name}</app:name>"
+                         f"<app:value>{value}</app:value><app:geom><gml:Polygon "
+                         f'srsName="http://www.opengis.net/def/crs/OGC/1.3/CRS84"><gml:exterior><gml:LinearRing>'
+                         f"<gml:posList>{positions}</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>"
+                         "</app:geom></app:parcels></wfs:member>\n")
+        handle.write("</wfs:FeatureCollection>\n")
+    return {"shapefile": shp, "geojson": geojson, "csv": table, "kml": kml, "gml": gml}

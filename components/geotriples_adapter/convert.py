@@ -32,8 +32,13 @@ class Conversion:
     def chunks(self) -> Iterator[str]:
         engine = Engine(self.mapping, self.options)
         self.stats = engine.stats
-        prefixes = {p: ns for p, ns in self.mapping.prefixes.items() if p not in _MAPPING_PREFIXES}
-        for text in serialise(engine.quads(), normalise_format(self.rdf_format), prefixes):
+        fmt = normalise_format(self.rdf_format)
+        if fmt == "turtle":
+            prefixes = {p: ns for p, ns in self.mapping.prefixes.items() if p not in _MAPPING_PREFIXES}
+            chunks = serialise(engine.quads(), fmt, prefixes)
+        else:
+            chunks = engine.text(nquads=fmt == "nquads")
+        for text in chunks:
             if text:
                 yield text
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from components.common.errors import Ai4copError, InvalidInput
 from components.geotriples_adapter import functions
-from components.geotriples_adapter.emit import PomColumns, Quad, emit
+from components.geotriples_adapter.emit import EmitColumns, PomColumns, Quad, emit, emit_text
 from components.geotriples_adapter.geometry import coerce, point
 from components.geotriples_adapter.joins import Joins
 from components.geotriples_adapter.mapping import BLANK, IRI, LITERAL, Mapping, TermMap, TriplesMap
@@ -88,6 +88,25 @@ class Engine:
 
     def quads(self) -> Iterator[list[Quad]]:
         """Quads of every triples map, one list per batch of records."""
+        for maps, batch, skip in self._batches():
+            out: list[Quad] = []
+            for tm in maps:
+                emit(*self._columns(tm, batch, skip), out)
+            self.stats.triples += len(out)
+            yield out
+
+    def text(self, nquads: bool = False) -> Iterator[str]:
+        """The same as ``quads``, as N-Triples (or N-Quads) text, one chunk per batch of records."""
+        for maps, batch, skip in self._batches():
+            chunks = []
+            for tm in maps:
+                chunk, count = emit_text(*self._columns(tm, batch, skip), graphs=nquads)
+                chunks.append(chunk)
+                self.stats.triples += count
+            yield "".join(chunks)
+
+    def _batches(self) -> Iterator[tuple[list[TriplesMap], Batch, list[bool] | None]]:
+        """Batches of each logical source, with the triples maps over it and which records to skip."""
         groups: dict[tuple[Any, ...], list[TriplesMap]] = {}
         for tm in self.mapping.triples_maps.values():
             groups.setdefault(tm.source.key, []).append(tm)
@@ -96,12 +115,7 @@ class Engine:
             epsg = source.epsg or self.options.epsg
             for batch in source.batches(self.options.batch_size):
                 batch.cache["epsg"] = epsg
-                skip = self._invalid(maps, batch)
-                out: list[Quad] = []
-                for tm in maps:
-                    self._emit(tm, batch, skip, out)
-                self.stats.triples += len(out)
-                yield out
+                yield maps, batch, self._invalid(maps, batch)
 
     # ---- geometry validation -----------------------------------------------------------------------------------
 
@@ -150,7 +164,9 @@ class Engine:
 
     # ---- emission ----------------------------------------------------------------------------------------------
 
-    def _emit(self, tm: TriplesMap, batch: Batch, skip: list[bool] | None, out: list[Quad]) -> None:
+    def _columns(self, tm: TriplesMap, batch: Batch, skip: list[bool] | None) -> EmitColumns:
+        """The term columns of ``tm`` over ``batch``: subjects (none for skipped records), subject graphs,
+        classes, and per predicate-object map its predicates, objects and graphs."""
         subjects = self._terms(tm.subject, batch, subject=True)
         subject_graphs = [self._terms(g, batch) for g in tm.subject_graphs]
         poms: list[PomColumns] = []
@@ -162,7 +178,7 @@ class Engine:
             poms.append((predicates, objects, graphs, bool(pom.graphs) or bool(tm.subject_graphs)))
         if skip is not None:
             subjects = [[] if skipped else subs for subs, skipped in zip(subjects, skip, strict=True)]
-        emit(subjects, subject_graphs, [f"<{c}>" for c in tm.classes], poms, out)
+        return subjects, subject_graphs, [f"<{c}>" for c in tm.classes], poms
 
     # ---- terms -------------------------------------------------------------------------------------------------
 

@@ -55,6 +55,9 @@ def as_wkt(geoms: np.ndarray, ctx: CrsContext) -> list[Any]:
     """``<crs IRI> WKT`` (GeoSPARQL), or ``WKT;crs IRI`` (stRDF), with full coordinate precision."""
     wkts = shapely.to_wkt(geoms, rounding_precision=-1).tolist()
     iris = _crs_iris(geoms, ctx)
+    if not ctx.strdf and len(set(iris)) == 1:
+        prefix = f"<{iris[0]}> "
+        return [None if w is None else prefix + w for w in wkts]
     if ctx.strdf:
         return [None if w is None else f"{w};{i}" for w, i in zip(wkts, iris, strict=True)]
     return [None if w is None else f"<{i}> {w}" for w, i in zip(wkts, iris, strict=True)]
@@ -66,8 +69,9 @@ def as_gml(geoms: np.ndarray, ctx: CrsContext) -> list[Any]:
 
 def _masked(values: np.ndarray, geoms: np.ndarray) -> list[Any]:
     out: list[Any] = values.tolist()
-    if not all(g is not None for g in geoms):
-        out = [None if g is None else v for v, g in zip(out, geoms, strict=True)]
+    missing = shapely.is_missing(geoms)
+    if missing.any():
+        out = [None if m else v for v, m in zip(out, missing.tolist(), strict=True)]
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,22 +137,38 @@ def _csv(path: Path) -> Described:
     return Described(path, layer_name(path), str(QL.CSV), None, columns, geometry)
 
 
-def _root(path: Path) -> Any:
+def _sample_xml(path: Path, wanted: Callable[[Any], bool]) -> tuple[dict[Any, str], list[Any]]:
+    """The root's namespace map and the first ``_SAMPLE`` elements ``wanted`` accepts, parsing no further."""
     from lxml import etree
 
+    nsmap: dict[Any, str] = {}
+    found: list[Any] = []
     try:
-        return etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+        for event, element in etree.iterparse(str(path), events=("start", "end"), resolve_entities=False,
+                                              no_network=True, huge_tree=True):
+            if event == "start":
+                nsmap = nsmap or dict(element.nsmap)
+            elif isinstance(element.tag, str) and wanted(element):
+                found.append(element)
+                if len(found) >= _SAMPLE:
+                    break
     except (etree.XMLSyntaxError, OSError) as err:
         raise UnreadableData(f"{path.name} is not valid XML: {err}") from err
+    return nsmap, found
+
+
+def _local(element: Any) -> str:
+    return str(element.tag).rsplit("}", 1)[-1]
 
 
 def _kml(path: Path) -> Described:
-    tree = _root(path)
-    ns = tree.getroot().nsmap.get(None) or KML_NS
+    nsmap, placemarks = _sample_xml(path, lambda el: _local(el) == "Placemark")
+    ns = nsmap.get(None) or KML_NS
     names: dict[str, None] = {}
-    for data in tree.iter(f"{{{ns}}}Data", f"{{{ns}}}SimpleData"):
-        if data.get("name"):
-            names[data.get("name")] = None
+    for placemark in placemarks:
+        for data in placemark.iter(f"{{{ns}}}Data", f"{{{ns}}}SimpleData"):
+            if data.get("name"):
+                names[data.get("name")] = None
     columns = [Column("kml:name", "name", XSD + "string"), Column("kml:description", "description", XSD + "string")]
     for name in names:
         columns.append(Column(f".//kml:Data[@name='{name}']/kml:value | .//kml:SimpleData[@name='{name}']",
@@ -161,10 +178,8 @@ def _kml(path: Path) -> Described:
 
 
 def _gml(path: Path) -> Described:
-    tree = _root(path)
-    members = [el for el in tree.iter() if isinstance(el.tag, str)
-               and el.tag.rsplit("}", 1)[-1] in {"featureMember", "member", "featureMembers"}]
-    features = [child for m in members for child in m if isinstance(child.tag, str)]
+    members = {"featureMember", "member", "featureMembers"}
+    _, features = _sample_xml(path, lambda el: el.getparent() is not None and _local(el.getparent()) in members)
     if not features:
         raise InvalidInput(f"{path.name}: no GML features (gml:featureMember / wfs:member children)")
     first = features[0]
@@ -174,7 +189,7 @@ def _gml(path: Path) -> Described:
     if namespace:
         prefixes["ft"] = namespace
         prefix = "ft:"
-    same = [f for f in features if f.tag == first.tag][:_SAMPLE]
+    same = [f for f in features if f.tag == first.tag]
     samples: dict[str, list[str]] = {}
     geometry = ""
     for feature in same:

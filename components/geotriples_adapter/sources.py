@@ -150,13 +150,16 @@ def json_column(records: Sequence[Any], reference: str) -> Column:
         return [json_lookup(record, reference) for record in records]
     out: Column = []
     append = out.append
+    first, middle, last = keys[0], keys[1:-1], keys[-1]
+    nested = len(keys) > 1
     for record in records:
         value = record
-        for key in keys:
-            if type(value) is not dict:
-                value = None
-                break
-            value = value.get(key)
+        if nested:
+            value = value.get(first) if type(value) is dict else None
+            if middle:
+                for key in middle:
+                    value = value.get(key) if type(value) is dict else None
+        value = value.get(last) if type(value) is dict else None
         if value is None:
             append([])
         elif type(value) is list:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 
 from components.common.errors import InvalidInput
-from components.geotriples_adapter.emit import Quad
+from components.geotriples_adapter.emit import Quad, nquads, ntriples
 
 FORMATS = ("ntriples", "turtle", "nquads")
 _ALIASES = {"nt": "ntriples", "n-triples": "ntriples", "ttl": "turtle", "nq": "nquads", "n-quads": "nquads"}
@@ -31,14 +31,6 @@ def normalise_format(name: str | None) -> str:
     if key not in FORMATS:
         raise InvalidInput(f"unknown RDF format {name!r}; choose one of {', '.join(FORMATS)}")
     return key
-
-
-def ntriples(batch: list[Quad]) -> str:
-    return "".join([f"{s} {p} {o} .\n" for s, p, o, _ in batch])
-
-
-def nquads(batch: list[Quad]) -> str:
-    return "".join([f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n" for s, p, o, g in batch])
 
 
 class TurtleWriter:
