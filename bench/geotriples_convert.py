@@ -50,9 +50,9 @@ def worker(path: Path, out: Path) -> None:
     print(json.dumps({"triples": triples, "seconds": seconds, "peak_mb": peak}))
 
 
-def run(command: list[str]) -> dict[str, float]:
+def run(command: list[str], code: Path = ROOT) -> dict[str, float]:
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          env={**os.environ, "PYTHONPATH": str(code)})
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -73,9 +73,9 @@ def data(folder: Path, count: int) -> dict[str, Path]:
                                                                         strict=True)}
 
 
-def best(command: list[str], repeat: int) -> dict[str, float]:
+def best(command: list[str], repeat: int, code: Path = ROOT) -> dict[str, float]:
     """The fastest of ``repeat`` runs (the machine is shared: the fastest is the least disturbed)."""
-    runs = [run(command) for _ in range(repeat)]
+    runs = [run(command, code) for _ in range(repeat)]
     return min(runs, key=lambda r: r["seconds"])
 
 
@@ -84,6 +84,8 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each conversion, the fastest counts")
+    parser.add_argument("--code", type=Path, default=ROOT,
+                        help="root of the code to measure (default: this checkout), e.g. an older one from git archive")
     parser.add_argument("--worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -96,7 +98,8 @@ def main() -> None:
         out = Path(scratch) / "out.nt"
         for count in (args.small, args.features):
             for kind, path in data(cache / str(count), count).items():
-                result = best([sys.executable, str(Path(__file__)), "--worker", str(path), str(out)], args.repeat)
+                result = best([sys.executable, str(Path(__file__)), "--worker", str(path), str(out)], args.repeat,
+                              args.code.resolve())
                 results[(kind, count)] = result
                 print(f"ai4cop  {kind:9s} {count:7d} features: {result['triples']:9.0f} triples in "
                       f"{result['seconds']:6.2f} s = {result['triples'] / result['seconds']:9.0f} triples/s, "

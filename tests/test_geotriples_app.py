@@ -148,3 +148,19 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert err.count("\n") == 1 and "not valid Turtle" in err
     assert cli(["geotriples", "convert", str(tmp_path / "none.geojson")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_collector_thresholds_raised_during_conversions_and_restored(stub, shared: Path) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    from components.geotriples_adapter.gcpolicy import THRESHOLDS, fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        with fewer_collections():
+            assert gc.get_threshold()[0] >= THRESHOLDS[0]
+        assert gc.get_threshold()[0] >= THRESHOLDS[0]  # still converting: the outer conversion keeps them
+    assert gc.get_threshold() == before
+    write_geojson(shared)
+    assert len(list(stub.convert(messages().GeoData(path="places.geojson")))) > 1
+    assert gc.get_threshold() == before and gc.isenabled()

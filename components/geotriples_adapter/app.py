@@ -39,11 +39,13 @@ class GeoTriplesServicer:
 
     @grpc_errors
     def convert(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        from components.geotriples_adapter.gcpolicy import fewer_collections
         from components.geotriples_adapter.service import Request, conversion_for
 
         fields = {name: getattr(request, name) for name in Request.__dataclass_fields__}
-        with conversion_for(Request(**fields), self.settings.shared_folder, self.settings.base_iri,
-                            self.settings.rdf_format, self.settings.chunk_features) as conversion:
+        with fewer_collections(), conversion_for(Request(**fields), self.settings.shared_folder,
+                                                 self.settings.base_iri, self.settings.rdf_format,
+                                                 self.settings.chunk_features) as conversion:
             sent = 0
             for text in conversion.chunks():
                 stats = conversion.stats

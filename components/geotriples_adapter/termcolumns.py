@@ -55,7 +55,7 @@ def text_of(value: Any) -> str:
 
 def one_reference_template(column: Column, prefix: str, suffix: str, encode: bool) -> list[list[str]]:
     """``prefix + value + suffix`` per value of ``column`` (IRI-safe encoded when ``encode``)."""
-    out = []
+    out: list[list[str]] = []
     append = out.append
     for values in column:
         if len(values) == 1:
