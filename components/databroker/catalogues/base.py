@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from components.databroker.catalogues.prefetch import PageAhead
 from components.databroker.query import ProductRecord, Query, processing_mode_of
 
 logger = logging.getLogger(__name__)
@@ -36,24 +37,36 @@ class Catalogue(Protocol):
 
 
 class PagedCatalogue:
-    """Base of the backends: they provide ``pages``; ``search`` applies the rules common to all."""
+    """Base of the backends: they provide ``pages`` and ``records``; ``search`` applies the rules common to all.
+
+    With ``prefetch`` (the remote backends), ``pages`` runs on a worker thread one page ahead, so the next
+    page is on its way while ``records`` maps the current one.
+    """
 
     name = "catalogue"
     page_size = PAGE_SIZE
+    prefetch = True
 
-    def pages(self, query: Query) -> Iterator[list[ProductRecord]]:
-        """Raw result pages, fetched only as iterated (backends override)."""
+    def pages(self, query: Query) -> Iterator[list[Any]]:
+        """Raw result pages, each the list of the catalogue's own items; fetched only as iterated."""
+        raise NotImplementedError
+
+    def records(self, items: list[Any], query: Query) -> list[ProductRecord]:
+        """The product records of one raw page (an item that cannot be read is logged and skipped)."""
         raise NotImplementedError
 
     def close(self) -> None:
         """Nothing to release by default."""
 
-    def accepts(self, record: ProductRecord, query: Query) -> bool:
-        """Whether a product the catalogue returned matches what it could not filter itself.
+    def record_filter(self, query: Query) -> Callable[[ProductRecord], bool] | None:
+        """What a product must match that the catalogue could not filter itself; ``None`` if nothing.
 
         The processing mode is read from the product name, since not every catalogue can query it.
         """
-        return not query.processing_mode or processing_mode_of(record.name) == query.processing_mode
+        mode = query.processing_mode
+        if not mode:
+            return None
+        return lambda record: processing_mode_of(record.name) == mode
 
     def page_size_for(self, query: Query) -> int:
         return min(query.limit, self.page_size) if query.limit else self.page_size
@@ -64,27 +77,59 @@ class PagedCatalogue:
         Paging ends on an empty page or on a page holding only products already seen (a server
         that repeats its last page instead of ending).
         """
-        recent: OrderedDict[str, None] = OrderedDict()
-        window = DEDUP_PAGES * self.page_size_for(query)
+        source = self.pages(query)
+        if not self.prefetch:
+            yield from self._search(query, lambda: next(source, None), on_page)
+            return
+        ahead = PageAhead(source, self.name, _prefetch_rule(query.limit))
+        try:
+            yield from self._search(query, ahead.take, on_page)
+        finally:
+            ahead.close()
+
+    def _search(self, query: Query, take: Callable[[], list[Any] | None],
+                on_page: PageCallback | None) -> Iterator[ProductRecord]:
+        keep = self.record_filter(query)
+        limit = query.limit
+        seen: set[str] = set()
+        recent: deque[list[str]] = deque()
         count = pages = 0
-        for page in self.pages(query):
+        while (items := take()) is not None:
             pages += 1
-            fresh = 0
-            for record in page:
-                if record.id in recent:
+            if not items:
+                logger.info("%s: page %d is empty; paging ends", self.name, pages)
+                return
+            fresh: list[str] = []
+            remember, note = seen.add, fresh.append
+            for record in self.records(items, query):
+                identifier = record.id
+                if identifier in seen:
                     continue
-                fresh += 1
-                recent[record.id] = None
-                if len(recent) > window:
-                    recent.popitem(last=False)
-                if not self.accepts(record, query):
+                remember(identifier)
+                note(identifier)
+                if keep is not None and not keep(record):
                     continue
                 yield record
                 count += 1
-                if query.limit and count >= query.limit:
+                if count == limit:
                     return
             if not fresh:
-                logger.info("%s: page %d is %s; paging ends", self.name, pages, "repeated" if page else "empty")
+                logger.info("%s: page %d holds no new product; paging ends", self.name, pages)
                 return
+            recent.append(fresh)
+            if len(recent) > DEDUP_PAGES:
+                seen.difference_update(recent.popleft())
             if on_page is not None:
                 on_page(pages, count)
+
+
+def _prefetch_rule(limit: int) -> Callable[[list[Any]], bool]:
+    """Fetch ahead after a page unless it is empty (paging ends) or the pages so far cover ``limit``."""
+    fetched = 0
+
+    def go_on(items: list[Any]) -> bool:
+        nonlocal fetched
+        fetched += len(items)
+        return bool(items) and (not limit or fetched < limit)
+
+    return go_on

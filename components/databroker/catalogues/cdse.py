@@ -56,11 +56,11 @@ class CdseCatalogue(PagedCatalogue):
     def close(self) -> None:
         self.http.close()
 
-    def pages(self, query: Query) -> Iterator[list[ProductRecord]]:
+    def pages(self, query: Query) -> Iterator[list[Any]]:
         params = {"$filter": odata_filter(query), "$orderby": "ContentDate/Start asc",
                   "$top": self.page_size_for(query)}
         first = self.http.get(f"{self.url}/Products", params)
-        yield from pages_from_links(first, self._fetch, self._next_link, lambda body: self._records(body, query))
+        yield from pages_from_links(first, self._fetch, self._next_link, self._items)
 
     def _fetch(self, link: str) -> Any:
         return self.http.get(link)
@@ -68,21 +68,32 @@ class CdseCatalogue(PagedCatalogue):
     def _next_link(self, body: dict[str, Any]) -> str | None:
         return body.get("@odata.nextLink")
 
-    def _records(self, body: Any, query: Query) -> list[ProductRecord]:
+    def _items(self, body: Any) -> list[Any]:
         require(isinstance(body, dict) and isinstance(body.get("value"), list), self.url,
                 "an OData Products answer (no 'value' list)")
-        return map_items(body["value"], lambda item: self._record(item, query), self.name)
+        return body["value"]
+
+    def records(self, items: list[Any], query: Query) -> list[ProductRecord]:
+        return map_items(items, self._record, query, self.name)
 
     def _record(self, item: dict[str, Any], query: Query) -> ProductRecord:
+        # _make from a tuple in field order: one record is built per product, and ProductRecord(...) with
+        # keywords takes about 1.5 us here, as long as all the rest of the mapping (_make: 0.4 us).
         dates = item["ContentDate"]
+        identifier = item["Id"]
         s3_path = item.get("S3Path")
-        href = eodata_href(s3_path) if s3_path else f"{self.url}/Products({item['Id']})/$value"
-        footprint = wkt_of_ewkt(item["Footprint"]) if item.get("Footprint") else wkt_of_geojson(
-            item.get("GeoFootprint"))
-        checksums = item.get("Checksum") or []
-        checksum = f"{checksums[0]['Algorithm']}:{checksums[0]['Value']}" if checksums else ""
-        return ProductRecord(
-            id=item["Id"], name=item["Name"], href=href, start=parse_stamp(dates["Start"]),
-            end=parse_stamp(dates["End"]), footprint_wkt=footprint, size_bytes=int(item.get("ContentLength") or 0),
-            product_type=query.product_type, collection=query.collection, checksum=checksum, catalogue=self.name,
-        )
+        footprint = item.get("Footprint")
+        checksums = item.get("Checksum")
+        return ProductRecord._make((
+            identifier,
+            item["Name"],
+            eodata_href(s3_path) if s3_path else f"{self.url}/Products({identifier})/$value",
+            parse_stamp(dates["Start"]),
+            parse_stamp(dates["End"]),
+            wkt_of_ewkt(footprint) if footprint else wkt_of_geojson(item.get("GeoFootprint")),
+            int(item.get("ContentLength") or 0),
+            query.product_type,
+            query.collection,
+            f"{checksums[0]['Algorithm']}:{checksums[0]['Value']}" if checksums else "",
+            self.name,
+        ))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 
 from components.common.errors import InvalidInput, UpstreamError
-from components.databroker.query import ProductRecord
+from components.databroker.query import ProductRecord, Query
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,10 @@ def parse_stamp(text: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         value = datetime.fromisoformat(_FRACTION.sub(r"\1", text.strip()).replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
+    zone = value.tzinfo
+    if zone is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if zone is None else value.astimezone(UTC)
 
 
 def odata_time(value: datetime) -> str:
@@ -48,6 +50,54 @@ def wkt_of_geojson(geometry: dict[str, Any] | None) -> str:
     return str(shape(geometry).wkt) if geometry else ""
 
 
+def wkts_of_geojson(geometries: Sequence[dict[str, Any] | None]) -> list[str | None]:
+    """``wkt_of_geojson`` of a whole page of geometries; ``None`` for one that cannot be read.
+
+    One GEOS call per geometry type instead of one shapely object per product: about ten times faster,
+    with the same checks and the same text. Polygons and multipolygons (all footprints) go in a batch;
+    anything else, or a batch GEOS refuses, is converted one by one to find the unreadable geometry.
+    """
+    wkts: list[str | None] = [""] * len(geometries)
+    batches: dict[str, list[int]] = {"Polygon": [], "MultiPolygon": []}
+    for index, geometry in enumerate(geometries):
+        if not geometry:
+            continue
+        kind = geometry.get("type") if isinstance(geometry, dict) else None
+        if kind in batches:
+            batches[kind].append(index)
+        else:
+            wkts[index] = _wkt_or_none(geometry)
+    for kind, indexes in batches.items():
+        if not indexes:
+            continue
+        try:
+            texts = _batch_wkt(kind, [geometries[i]["coordinates"] for i in indexes])  # type: ignore[index]
+        except (KeyError, TypeError, ValueError, shapely.errors.GEOSException):
+            texts = [_wkt_or_none(geometries[i]) for i in indexes]
+        for index, text in zip(indexes, texts, strict=True):
+            wkts[index] = text
+    return wkts
+
+
+def _batch_wkt(kind: str, coordinates: list[Any]) -> list[str | None]:
+    polygons = coordinates if kind == "Polygon" else [polygon for multi in coordinates for polygon in multi]
+    rings = [ring for polygon in polygons for ring in polygon]
+    points = np.asarray([point for ring in rings for point in ring], dtype=float)
+    offsets = [np.cumsum([0] + [len(ring) for ring in rings]), np.cumsum([0] + [len(p) for p in polygons])]
+    if kind == "MultiPolygon":
+        offsets.append(np.cumsum([0] + [len(multi) for multi in coordinates]))
+    geometries = shapely.from_ragged_array(shapely.GeometryType[kind.upper()], points, tuple(offsets))
+    return list(shapely.to_wkt(geometries, rounding_precision=-1))
+
+
+def _wkt_or_none(geometry: Any) -> str | None:
+    try:
+        return wkt_of_geojson(geometry)
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as err:
+        logger.debug("unreadable GeoJSON geometry (%s: %s)", type(err).__name__, err)
+        return None
+
+
 def eodata_href(path: str) -> str:
     """``s3://eodata/...`` for a CDSE/CREODIAS ``/eodata/...`` path."""
     return "s3://" + path.lstrip("/")
@@ -61,12 +111,14 @@ def aoi_wkt(geometry: Any) -> str:
     return str(shapely.to_wkt(geometry, rounding_precision=6, trim=True))
 
 
-def map_items(items: Iterable[Any], convert: Callable[[Any], ProductRecord], where: str) -> list[ProductRecord]:
-    """Convert a page's raw items; an item the catalogue left incomplete is logged and skipped."""
-    records = []
+def map_items(items: Iterable[Any], convert: Callable[[Any, Query], ProductRecord], query: Query,
+              where: str) -> list[ProductRecord]:
+    """``convert(item, query)`` for a page's raw items; an item the catalogue left incomplete is logged and skipped."""
+    records: list[ProductRecord] = []
+    append = records.append
     for item in items:
         try:
-            records.append(convert(item))
+            append(convert(item, query))
         except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as err:
             logger.warning("%s: skipping a product that cannot be read (%s: %s)", where, type(err).__name__, err)
     return records
@@ -79,8 +131,8 @@ def require(condition: bool, url: str, what: str) -> None:
 
 
 def pages_from_links(first: Any, fetch_next: Callable[[str], Any], next_link: Callable[[Any], str | None],
-                     items_of: Callable[[Any], list[ProductRecord]]) -> Iterator[list[ProductRecord]]:
-    """Follow ``next`` links lazily from a first answer, yielding converted pages."""
+                     items_of: Callable[[Any], list[Any]]) -> Iterator[list[Any]]:
+    """Follow ``next`` links lazily from a first answer, yielding each answer's raw items."""
     body = first
     seen_links: set[str] = set()
     while True:

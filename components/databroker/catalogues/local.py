@@ -33,6 +33,7 @@ class LocalCatalogue(PagedCatalogue):
     """Products under ``folder`` (recursively); the index lives in ``cache_dir`` keyed by name, size, mtime."""
 
     name = "local"
+    prefetch = False  # pages are slices of the in-memory index: nothing to wait for
 
     def __init__(self, folder: Path, cache_dir: Path | None = None):
         self.folder = Path(folder).expanduser().resolve()
@@ -40,7 +41,7 @@ class LocalCatalogue(PagedCatalogue):
         digest = hashlib.sha1(str(self.folder).encode()).hexdigest()[:16]
         self.index_path = self.cache_dir / f"index-{digest}.json"
 
-    def pages(self, query: Query) -> Iterator[list[ProductRecord]]:
+    def pages(self, query: Query) -> Iterator[list[Any]]:
         aoi = shapely.prepared.prep(query.aoi)
         matches = [
             record for record, footprint in self._records()
@@ -53,6 +54,9 @@ class LocalCatalogue(PagedCatalogue):
         size = self.page_size_for(query)
         for begin in range(0, len(matches), size):
             yield matches[begin:begin + size]
+
+    def records(self, items: list[Any], query: Query) -> list[ProductRecord]:
+        return items
 
     def index(self) -> list[ProductRecord]:
         """Every readable product of the folder (refreshing the cached index first)."""

@@ -14,7 +14,7 @@ from components.databroker.catalogues.common import (
     pages_from_links,
     parse_stamp,
     require,
-    wkt_of_geojson,
+    wkts_of_geojson,
 )
 from components.databroker.http import JsonHttp
 from components.databroker.query import ProductRecord, Query, isoformat
@@ -46,27 +46,40 @@ class OpenSearchCatalogue(PagedCatalogue):
     def close(self) -> None:
         self.http.close()
 
-    def pages(self, query: Query) -> Iterator[list[ProductRecord]]:
+    def pages(self, query: Query) -> Iterator[list[Any]]:
         first = self.http.get(self.url, resto_params(query, self.page_size_for(query)))
-        yield from pages_from_links(first, self.http.get, self._next_link, lambda body: self._records(body, query))
+        yield from pages_from_links(first, self.http.get, self._next_link, self._items)
 
     def _next_link(self, body: dict[str, Any]) -> str | None:
         links = (body.get("properties") or {}).get("links") or []
         return next((link.get("href") for link in links if link.get("rel") == "next"), None)
 
-    def _records(self, body: Any, query: Query) -> list[ProductRecord]:
+    def _items(self, body: Any) -> list[Any]:
         require(isinstance(body, dict) and body.get("type") == "FeatureCollection"
                 and isinstance(body.get("features"), list), self.url, "a resto FeatureCollection")
-        return map_items(body["features"], lambda feature: self._record(feature, query), self.name)
+        return body["features"]
 
-    def _record(self, feature: dict[str, Any], query: Query) -> ProductRecord:
+    def records(self, items: list[Any], query: Query) -> list[ProductRecord]:
+        footprints = wkts_of_geojson([item.get("geometry") if isinstance(item, dict) else None for item in items])
+        return map_items(zip(items, footprints, strict=True), self._record, query, self.name)
+
+    def _record(self, pair: tuple[dict[str, Any], str | None], query: Query) -> ProductRecord:
+        feature, footprint = pair
+        if footprint is None:
+            raise ValueError(f"unreadable geometry {str(feature.get('geometry'))[:80]}")
         props = feature["properties"]
         download = (props.get("services") or {}).get("download") or {}
         identifier = props.get("productIdentifier") or ""
-        href = eodata_href(identifier) if identifier.startswith("/eodata/") else download.get("url", "")
-        return ProductRecord(
-            id=str(feature["id"]), name=props["title"], href=href, start=parse_stamp(props["startDate"]),
-            end=parse_stamp(props["completionDate"]), footprint_wkt=wkt_of_geojson(feature.get("geometry")),
-            size_bytes=int(download.get("size") or 0), product_type=props.get("productType") or query.product_type,
-            collection=props.get("collection") or query.collection, checksum="", catalogue=self.name,
-        )
+        return ProductRecord._make((
+            str(feature["id"]),
+            props["title"],
+            eodata_href(identifier) if identifier.startswith("/eodata/") else download.get("url", ""),
+            parse_stamp(props["startDate"]),
+            parse_stamp(props["completionDate"]),
+            footprint,
+            int(download.get("size") or 0),
+            props.get("productType") or query.product_type,
+            props.get("collection") or query.collection,
+            "",
+            self.name,
+        ))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from urllib3.util.retry import Retry
 
 from components.common.errors import Ai4copError, InvalidInput, PermissionDenied, Unavailable
 from components.databroker.catalogues.base import PagedCatalogue
-from components.databroker.catalogues.common import covers_world, map_items, parse_stamp, wkt_of_geojson
+from components.databroker.catalogues.common import covers_world, map_items, parse_stamp, wkts_of_geojson
 from components.databroker.http import HttpPolicy
 from components.databroker.query import ProductRecord, Query, isoformat
 
@@ -48,7 +48,7 @@ class StacCatalogue(PagedCatalogue):
         if self._client is not None:
             self._client._stac_io.session.close()
 
-    def pages(self, query: Query) -> Iterator[list[ProductRecord]]:
+    def pages(self, query: Query) -> Iterator[list[Any]]:
         client = self._open()
         search = client.search(
             collections=[query.collection], datetime=(isoformat(query.start), isoformat(query.end)),
@@ -60,13 +60,24 @@ class StacCatalogue(PagedCatalogue):
             page = _mapped(lambda: next(pages, None), self.url)
             if page is None:
                 return
-            yield map_items(page.get("features") or [], lambda item: self._record(item, query), self.name)
+            yield page.get("features") or []
 
-    def accepts(self, record: ProductRecord, query: Query) -> bool:
+    def records(self, items: list[Any], query: Query) -> list[ProductRecord]:
+        footprints = wkts_of_geojson([item.get("geometry") if isinstance(item, dict) else None for item in items])
+        return map_items(zip(items, footprints, strict=True), self._record, query, self.name)
+
+    def record_filter(self, query: Query) -> Callable[[ProductRecord], bool] | None:
         """STAC item search has no portable product-type filter: match it here."""
-        return record.product_type in ("", query.product_type) and super().accepts(record, query)
+        wanted = ("", query.product_type)
+        mode = super().record_filter(query)
+        if mode is None:
+            return lambda record: record.product_type in wanted
+        return lambda record: record.product_type in wanted and mode(record)
 
-    def _record(self, item: dict[str, Any], query: Query) -> ProductRecord:
+    def _record(self, pair: tuple[dict[str, Any], str | None], query: Query) -> ProductRecord:
+        item, footprint = pair
+        if footprint is None:
+            raise ValueError(f"unreadable geometry {str(item.get('geometry'))[:80]}")
         props = item["properties"]
         start = props.get("start_datetime") or props["datetime"]
         end = props.get("end_datetime") or props["datetime"]
@@ -74,13 +85,19 @@ class StacCatalogue(PagedCatalogue):
         product_type = next((str(props[key]) for key in _TYPE_KEYS if props.get(key)), "")
         if not product_type and query.product_type in item["id"]:
             product_type = query.product_type
-        return ProductRecord(
-            id=item["id"], name=props.get("title") or item["id"], href=asset.get("href", ""),
-            start=parse_stamp(start), end=parse_stamp(end), footprint_wkt=wkt_of_geojson(item.get("geometry")),
-            size_bytes=int(asset.get("file:size") or 0), product_type=product_type,
-            collection=item.get("collection") or query.collection, checksum=str(asset.get("file:checksum") or ""),
-            catalogue=self.name,
-        )
+        return ProductRecord._make((
+            item["id"],
+            props.get("title") or item["id"],
+            asset.get("href", ""),
+            parse_stamp(start),
+            parse_stamp(end),
+            footprint,
+            int(asset.get("file:size") or 0),
+            product_type,
+            item.get("collection") or query.collection,
+            str(asset.get("file:checksum") or ""),
+            self.name,
+        ))
 
 
 def _data_asset(assets: dict[str, dict[str, Any]]) -> dict[str, Any]:
