@@ -47,28 +47,22 @@ def from_dicts(values: list[Any]) -> np.ndarray | None:
 
 
 def _build(kind: str, depth: int, coordinates: list[Any]) -> np.ndarray | None:
-    flat: list[Any]
-    offsets: list[list[int]] = []
-    if depth == 0:
-        flat = coordinates
-    elif depth == 1:
-        flat, (o1,) = _flatten1(coordinates)
-        offsets = [o1]
-    elif depth == 2:
-        flat, o1, o2 = _flatten2(coordinates)
-        offsets = [o1, o2]
-    else:
-        flat, o1, o2, o3 = _flatten3(coordinates)
-        offsets = [o1, o2, o3]
-    array = _coordinates(flat)
+    # Flatten level by level with C-level iteration (chain, map): no Python loop over parts or coordinates.
+    levels = [coordinates]
+    for _ in range(depth):
+        if set(map(type, levels[-1])) != {list}:
+            return None
+        levels.append(list(itertools.chain.from_iterable(levels[-1])))
+    counts = [np.fromiter(map(len, level), dtype=np.int64, count=len(level)) for level in levels[:-1]]
+    if any(not np.all(c > 0) for c in counts):
+        return None  # an empty ring or part: leave such edge cases to GEOS' own GeoJSON reader
+    if kind.endswith("Polygon") and not np.all(counts[-1] >= 4):
+        return None  # a ring too short to be one, even once closed: the general reader says why
+    array = _coordinates(levels[-1])
     if array is None:
         return None
-    arrays = [np.asarray(o, dtype=np.int64) for o in offsets]
-    if any(not np.all(np.diff(o) > 0) for o in arrays):
-        return None  # an empty ring or part: leave such edge cases to GEOS' own GeoJSON reader
-    if kind.endswith("Polygon") and not np.all(np.diff(arrays[0]) >= 4):
-        return None  # a ring too short to be one, even once closed: the general reader says why
-    return shapely.from_ragged_array(_TYPES[kind], array, tuple(arrays) or None)
+    offsets = tuple(np.concatenate(([0], np.cumsum(c))) for c in reversed(counts))
+    return shapely.from_ragged_array(_TYPES[kind], array, offsets or None)
 
 
 def _coordinates(flat: list[Any]) -> np.ndarray | None:
@@ -82,48 +76,3 @@ def _coordinates(flat: list[Any]) -> np.ndarray | None:
     # fromiter over the chained numbers is several times faster than np.array on a list of small lists
     numbers = np.fromiter(itertools.chain.from_iterable(flat), dtype=np.float64, count=width * len(flat))
     return numbers.reshape(-1, width)
-
-
-def _flatten1(items: list[Any]) -> tuple[list[Any], tuple[list[int]]]:
-    flat: list[Any] = []
-    o1 = [0]
-    for coords in items:
-        if type(coords) is not list:
-            raise TypeError("coordinates are not a list")
-        flat.extend(coords)
-        o1.append(len(flat))
-    return flat, (o1,)
-
-
-def _flatten2(items: list[Any]) -> tuple[list[Any], list[int], list[int]]:
-    flat: list[Any] = []
-    o1, o2 = [0], [0]
-    for parts in items:
-        if type(parts) is not list:
-            raise TypeError("coordinates are not a list")
-        for coords in parts:
-            if type(coords) is not list:
-                raise TypeError("coordinates are not a list")
-            flat.extend(coords)
-            o1.append(len(flat))
-        o2.append(len(o1) - 1)
-    return flat, o1, o2
-
-
-def _flatten3(items: list[Any]) -> tuple[list[Any], list[int], list[int], list[int]]:
-    flat: list[Any] = []
-    o1, o2, o3 = [0], [0], [0]
-    for polygons in items:
-        if type(polygons) is not list:
-            raise TypeError("coordinates are not a list")
-        for parts in polygons:
-            if type(parts) is not list:
-                raise TypeError("coordinates are not a list")
-            for coords in parts:
-                if type(coords) is not list:
-                    raise TypeError("coordinates are not a list")
-                flat.extend(coords)
-                o1.append(len(flat))
-            o2.append(len(o1) - 1)
-        o3.append(len(o2) - 1)
-    return flat, o1, o2, o3
