@@ -7,6 +7,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -144,29 +145,21 @@ def json_lookup(record: Any, reference: str) -> list[Any]:
 
 
 def json_column(records: Sequence[Any], reference: str) -> Column:
-    """``json_lookup`` over a batch of records, with the common dotted-path case in one tight loop."""
+    """``json_lookup`` over a batch of records; a dotted path that every record has is looked up at C speed."""
     keys = _dotted(reference)
     if keys is None:
         return [json_lookup(record, reference) for record in records]
-    out: Column = []
-    append = out.append
-    first, middle, last = keys[0], keys[1:-1], keys[-1]
-    nested = len(keys) > 1
-    for record in records:
-        value = record
-        if nested:
-            value = value.get(first) if type(value) is dict else None
-            if middle:
-                for key in middle:
-                    value = value.get(key) if type(value) is dict else None
-        value = value.get(last) if type(value) is dict else None
-        if value is None:
-            append([])
-        elif type(value) is list:
-            append([v for v in value if v is not None])
-        else:
-            append([value])
-    return out
+    try:
+        values = list(records)
+        for key in keys:
+            if set(map(type, values)) != {dict}:
+                raise TypeError("not an object")
+            values = list(map(itemgetter(key), values))
+    except (KeyError, TypeError):
+        return [json_lookup(record, reference) for record in records]
+    if set(map(type, values)) & {list, type(None)}:
+        return [[] if v is None else [x for x in v if x is not None] if type(v) is list else [v] for v in values]
+    return [[v] for v in values]
 
 
 def open_xml(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:

@@ -7,6 +7,7 @@ common case, and the loops below are written for it.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Any
 
 from components.geotriples_adapter.records import Column
@@ -80,28 +81,50 @@ def _suffix(datatype: str | None, language: str | None) -> str:
 
 
 def literal_values(values: list[Any], datatype: str | None, language: str | None) -> list[list[str]]:
-    """Literal terms for one value per record (None: no term), as function results are: a column of one type
-    (booleans, integers, WKT strings) is formatted without a per-value type dispatch."""
-    kinds = set(map(type, values))
-    if len(kinds) == 1:
-        suffix = _suffix(datatype, language)
-        kind = kinds.pop()
-        if kind is bool or kind is int:
-            terms = {value: literal_term(value, suffix) for value in set(values)}
-            return [[terms[value]] for value in values]
-        if kind is str:
-            joined = "".join(values)
-            if not ('"' in joined or "\\" in joined or "\n" in joined or "\r" in joined):
-                return [['"' + value + suffix] for value in values]
-    return literal_column([[] if value is None else [value] for value in values], datatype, language)
+    """Literal terms for one value per record (None: no term): a column of one type (function results, most
+    attribute columns) is formatted in one comprehension, without a per-value type dispatch."""
+    formatted = _single_type(values, _suffix(datatype, language))
+    if formatted is not None:
+        return formatted
+    return _literal_loop([[] if value is None else [value] for value in values], _suffix(datatype, language))
 
 
 def literal_column(column: Column, datatype: str | None, language: str | None) -> list[list[str]]:
     """Literal terms for a column of raw values."""
     suffix = _suffix(datatype, language)
+    if column and set(map(len, column)) == {1}:
+        formatted = _single_type(list(map(itemgetter(0), column)), suffix)
+        if formatted is not None:
+            return formatted
+    return _literal_loop(column, suffix)
+
+
+def _single_type(values: list[Any], suffix: str) -> list[list[str]] | None:
+    """Terms for values all of one type (str, float, int, bool), else None."""
+    kinds = set(map(type, values))
+    if len(kinds) != 1:
+        return None
+    kind = kinds.pop()
+    if kind is str:
+        joined = "".join(values)
+        if '"' in joined or "\\" in joined or "\n" in joined or "\r" in joined:
+            return None
+        return [['"' + value + suffix] for value in values]
+    if kind is float:
+        return [['"' + repr(value) + suffix] for value in values]
+    if kind is int:
+        return [['"' + str(value) + suffix] for value in values]
+    if kind is bool:
+        true, false = '"true' + suffix, '"false' + suffix
+        return [[true] if value else [false] for value in values]
+    return None
+
+
+def _literal_loop(column: Column, suffix: str) -> list[list[str]]:
+    """The general case: any number of values per record, of any types."""
     escapes = _ESCAPES
     true, false = '"true' + suffix, '"false' + suffix
-    # other values that repeat (function results above all): format each distinct one once
+    # other values that repeat: format each distinct one once
     memo: dict[tuple[type, Any], str] = {}
     out: list[list[str]] = []
     append = out.append
