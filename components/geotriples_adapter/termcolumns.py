@@ -56,13 +56,17 @@ def text_of(value: Any) -> str:
 
 def one_reference_template(column: Column, prefix: str, suffix: str, encode: bool) -> list[list[str]]:
     """``prefix + value + suffix`` per value of ``column`` (IRI-safe encoded when ``encode``)."""
+    if column and set(map(len, column)) == {1}:
+        values = list(map(itemgetter(0), column))
+        if set(map(type, values)) == {int}:
+            # digits and "-" are unreserved: nothing to encode (the GeoTriplesID case)
+            return [[prefix + str(value) + suffix] for value in values]
     out: list[list[str]] = []
     append = out.append
     for values in column:
         if len(values) == 1:
             value = values[0]
             if type(value) is int:
-                # digits and "-" are unreserved: nothing to encode (the GeoTriplesID case)
                 append([prefix + str(value) + suffix])
                 continue
             text = text_of(value)
