@@ -37,13 +37,21 @@ def running(settings: Settings) -> Any:
     return component, server, channel, services().DataBrokerStub(channel)
 
 
+def stop(component: Any, server: Any, channel: Any) -> None:
+    """What serving does on shutdown: close the channel, stop the server, run the component's stop hooks."""
+    channel.close()
+    server.stop(0)
+    for hook in component.on_stop:
+        hook()
+
+
 def settings_for(url: str, **extra: Any) -> Settings:
     return Settings(catalogue="cdse", url=url, host="127.0.0.1", port=0, retries=1, timeout_seconds=2, **Q,
                     **extra)
 
 
 def test_next_product_serves_each_product_once_then_not_found(odata: Any) -> None:
-    _component, server, channel, stub = running(settings_for(odata.url))
+    component, server, channel, stub = running(settings_for(odata.url))
     try:
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(lambda _: _call(stub), range(30)))
@@ -54,8 +62,7 @@ def test_next_product_serves_each_product_once_then_not_found(odata: Any) -> Non
             stub.next_product(messages().Empty(), timeout=5)
         assert err.value.code() is grpc.StatusCode.NOT_FOUND
     finally:
-        channel.close()
-        server.stop(0)
+        stop(component, server, channel)
 
 
 def _call(stub: Any) -> str:
@@ -69,7 +76,7 @@ def _call(stub: Any) -> str:
 
 
 def test_next_product_in_order_and_product_fields(odata: Any) -> None:
-    _component, server, channel, stub = running(settings_for(odata.url, limit=3))
+    component, server, channel, stub = running(settings_for(odata.url, limit=3))
     try:
         products = [stub.next_product(messages().Empty(), timeout=5) for _ in range(3)]
         assert [p.start for p in products] == sorted(p.start for p in products)
@@ -81,12 +88,11 @@ def test_next_product_in_order_and_product_fields(odata: Any) -> None:
             stub.next_product(messages().Empty(), timeout=5)
         assert err.value.code() is grpc.StatusCode.NOT_FOUND
     finally:
-        channel.close()
-        server.stop(0)
+        stop(component, server, channel)
 
 
 def test_search_streams_and_rejects_bad_queries(odata: Any) -> None:
-    _component, server, channel, stub = running(settings_for(odata.url))
+    component, server, channel, stub = running(settings_for(odata.url))
     try:
         query = messages().SearchQuery(aoi_wkt="POLYGON((0 0, 5 0, 5 5, 0 5, 0 0))", start="2024-01-02",
                                        end="2024-01-03", limit=7)
@@ -103,12 +109,11 @@ def test_search_streams_and_rejects_bad_queries(odata: Any) -> None:
                 list(stub.search(request, timeout=5))
             assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
     finally:
-        channel.close()
-        server.stop(0)
+        stop(component, server, channel)
 
 
 def test_catalogue_failure_is_unavailable_and_the_source_survives(tmp_path: Path) -> None:
-    _component, server, channel, stub = running(settings_for("http://127.0.0.1:9"))
+    component, server, channel, stub = running(settings_for("http://127.0.0.1:9"))
     try:
         with pytest.raises(grpc.RpcError) as err:
             stub.next_product(messages().Empty(), timeout=10)
@@ -117,8 +122,7 @@ def test_catalogue_failure_is_unavailable_and_the_source_survives(tmp_path: Path
             stub.next_product(messages().Empty(), timeout=10)
         assert err.value.code() is grpc.StatusCode.UNAVAILABLE
     finally:
-        channel.close()
-        server.stop(0)
+        stop(component, server, channel)
 
 
 def test_web_api_shows_and_changes_the_query(odata: Any) -> None:
@@ -151,8 +155,7 @@ def test_web_products_list_follows_the_source(odata: Any) -> None:
         assert client.get("/api/products").json()["delivered"] == 0
         assert stub.next_product(messages().Empty(), timeout=5).name == names[0]  # restarted from the first
     finally:
-        channel.close()
-        server.stop(0)
+        stop(component, server, channel)
 
 
 def test_settings_mask_secrets_and_pick_the_product_dir(tmp_path: Path) -> None:

@@ -91,6 +91,10 @@ class ProductSource:
             self._close()
 
     def _close(self) -> None:
+        # Closing the search now (not when garbage collected) stops its page prefetch at once.
+        close = getattr(self._products, "close", None)
+        if close is not None:
+            close()
         self._products = None
         if self._catalogue is not None:
             self._catalogue.close()

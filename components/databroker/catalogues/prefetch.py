@@ -20,32 +20,31 @@ _END = object()
 class PageAhead(Generic[T]):
     """Pull ``pages`` on a daemon thread, at most one page ahead of ``take``.
 
-    After each page, ``go_on(page)`` (called on the worker) says whether to fetch the next one right away
-    (e.g. not after an empty page, nor once a limit is covered); otherwise it is fetched when taken.
-    ``close()`` stops the worker (a fetch in flight finishes on its own and is dropped).
+    Every ``take`` lets the worker fetch one page more, and one extra is allowed from the start: the
+    page ahead. After each page, ``go_on(page)`` (called on the worker) says whether that page ahead is
+    worth fetching (not after an empty page, nor once a limit is covered); if not, the next page is
+    fetched only when taken. ``close()`` stops the worker (a fetch in flight finishes and is dropped).
     """
 
     def __init__(self, pages: Iterator[T], name: str, go_on: Callable[[T], bool]):
         self._pages = pages
         self._name = name
         self._go_on = go_on
-        self._wanted = threading.Semaphore(0)
-        self._ready: queue.SimpleQueue[tuple[bool, object, bool]] = queue.SimpleQueue()
+        self._allowed = threading.Semaphore(1)
+        self._ready: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._coming = False
         self._done = False
 
     def take(self) -> T | None:
         """The next page (waiting for it), or ``None`` once there are no more; re-raises a fetch's error."""
         if self._done:
             return None
-        if not self._coming:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=f"{self._name}-pages", daemon=True)
-                self._thread.start()
-            self._wanted.release()
-        ok, value, self._coming = self._ready.get()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"{self._name}-pages", daemon=True)
+            self._thread.start()
+        self._allowed.release()
+        ok, value = self._ready.get()
         if not ok:
             self._done = True
             assert isinstance(value, BaseException)
@@ -59,23 +58,25 @@ class PageAhead(Generic[T]):
         """Stop the worker; safe to call more than once."""
         self._done = True
         self._stop.set()
-        self._wanted.release()
+        self._allowed.release()
+
+    def _next_allowed(self) -> bool:
+        self._allowed.acquire()
+        return not self._stop.is_set()
 
     def _run(self) -> None:
         try:
-            while self._wanted.acquire() and not self._stop.is_set():
-                while not self._stop.is_set():
-                    try:
-                        page: object = next(self._pages, _END)
-                        go_on = page is not _END and self._go_on(page)  # type: ignore[arg-type]
-                    except BaseException as err:  # handed over: take() re-raises it in the caller
-                        self._ready.put((False, err, False))
-                        return
-                    self._ready.put((True, page, go_on))
-                    if page is _END:
-                        return
-                    if not go_on:
-                        break
+            while self._next_allowed():
+                try:
+                    page: object = next(self._pages, _END)
+                    go_on = page is not _END and self._go_on(page)  # type: ignore[arg-type]
+                except BaseException as err:  # handed over: take() re-raises it in the caller
+                    self._ready.put((False, err))
+                    return
+                self._ready.put((True, page))
+                # Without the page ahead, give up its allowance: the next fetch waits for a take.
+                if page is _END or (not go_on and not self._next_allowed()):
+                    return
         finally:
             close = getattr(self._pages, "close", None)
             if close is not None:
