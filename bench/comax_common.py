@@ -48,6 +48,19 @@ def baseline_from_bytes(data: bytes, aoi: str = AOI, qa_min: float = 0.5) -> tup
     return float(np.where(ok, co, -np.inf).max()), int(ok.sum())
 
 
+def interleaved(fns: list[Callable[[], Any]], rounds: int) -> list[tuple[list[float], Any]]:
+    """Wall times of ``rounds`` calls of each function, taken in turns (so load from other processes on the
+    machine falls on all of them alike), and each function's last result."""
+    times: list[list[float]] = [[] for _ in fns]
+    results: list[Any] = [None for _ in fns]
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            begin = time.perf_counter()
+            results[i] = fn()
+            times[i].append(time.perf_counter() - begin)
+    return list(zip(times, results, strict=True))
+
+
 def timed(fn: Callable[[], Any], rounds: int) -> tuple[float, Any]:
     """Median wall time of ``rounds`` calls and the last result."""
     times, result = [], None

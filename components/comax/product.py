@@ -45,8 +45,12 @@ def read_pixels(opened: OpenProduct, query: Query) -> Pixels:
     lines = lat_ds.shape[1]
     geo = prod.get(GEOLOCATIONS)
     geo = geo if isinstance(geo, h5py.Group) else None
-    # the per-scanline variables are tiny: fetch them all in one round of requests
-    opened.prefetch(r for ds in _per_scanline(prod, geo) for r in _chunk_ranges(ds, 0, lines - 1))
+    # the per-scanline variables are tiny: fetch them all in one round of requests, the times while h5py
+    # reads the chunk index of the satellite track (which may lie elsewhere in the file)
+    times = opened.prefetch_async(r for ds in (prod["time"], prod["delta_time"])
+                                  for r in _chunk_ranges(ds, 0, lines - 1))
+    opened.prefetch(r for ds in _satellite_track(geo) for r in _chunk_ranges(ds, 0, lines - 1))
+    times.result()
     times_ms = scanline_times(prod)
     in_window = np.ones(lines, dtype=bool)
     if query.start is not None:
@@ -140,11 +144,10 @@ def _span(mask: np.ndarray) -> tuple[int, int]:
     return int(idx[0]), int(idx[-1])
 
 
-def _per_scanline(prod: h5py.Group, geo: h5py.Group | None) -> list[h5py.Dataset]:
-    names = [prod["time"], prod["delta_time"]]
-    if geo is not None:
-        names += [geo[n] for n in ("satellite_latitude", "satellite_longitude") if isinstance(geo.get(n), h5py.Dataset)]
-    return names
+def _satellite_track(geo: h5py.Group | None) -> list[h5py.Dataset]:
+    if geo is None:
+        return []
+    return [geo[n] for n in ("satellite_latitude", "satellite_longitude") if isinstance(geo.get(n), h5py.Dataset)]
 
 
 def _chunk_ranges(ds: h5py.Dataset, lo: int, hi: int) -> list[tuple[int, int]]:
@@ -239,9 +242,18 @@ def _track_rows(opened: OpenProduct, geo: h5py.Group | None, query: Query,
     points = _unit(verts[:, 1], verts[:, 0])
     step = float(np.median(np.arccos(np.clip(np.sum(sat[1:] * sat[:-1], axis=1), -1, 1))))
     margin = math.radians(spacing + 0.5) + 2 * step
-    near_plane = np.abs(points @ along.T) <= math.sin(margin)
-    within_swath = points @ sat.T >= math.cos(SWATH_HALF_RAD + margin)
-    rows = np.asarray((near_plane & within_swath).any(axis=0))
+    reach = SWATH_HALF_RAD + margin
+    # only scanlines within reach of the AOI's bounding cap can see a vertex: test just those
+    cand = np.arange(lines)
+    centre = points.sum(axis=0)
+    if np.linalg.norm(centre) > 1e-6 * len(points):
+        centre /= np.linalg.norm(centre)
+        radius = float(np.arccos(np.clip(points @ centre, -1.0, 1.0)).max())
+        cand = np.flatnonzero(sat @ centre >= math.cos(min(math.pi, reach + radius)))
+    near_plane = np.abs(points @ along[cand].T) <= math.sin(margin)
+    within_swath = points @ sat[cand].T >= math.cos(reach)
+    rows = np.zeros(lines, dtype=bool)
+    rows[cand] = (near_plane & within_swath).any(axis=0)
     rows |= shapely.contains_xy(query.aoi, slon, slat)
     if query.crosses_antimeridian:
         rows |= shapely.contains_xy(query.aoi, slon + 360.0, slat)

@@ -2,7 +2,10 @@
 
 h5py reads through any object with ``read``/``seek``/``tell``; each cache miss becomes one ranged request of a
 few blocks (HDF5 metadata clusters, so read-ahead saves round trips). Data chunks whose byte ranges are known
-are fetched up front, concurrently, with ``prefetch``. Every byte fetched is counted.
+are fetched up front with ``prefetch``: neighbouring ranges are merged into one request when the hole between
+them costs less to transfer than a request costs to start (the hole limit is time to first byte x throughput,
+both measured on the object's own requests, as Arrow's read coalescing does), and the remaining requests run
+concurrently. Every byte fetched is counted.
 """
 
 from __future__ import annotations
@@ -10,12 +13,39 @@ from __future__ import annotations
 import io
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
+
+
+class LinkEstimate:
+    """Time to first byte and throughput of the requests made for one object, for deciding what to merge."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.first_byte_s: float | None = None
+        self._bytes = 0
+        self._seconds = 0.0
+
+    def record(self, first_byte_s: float, transfer_s: float, size: int) -> None:
+        """One request: seconds until its headers came, seconds to read its body of ``size`` bytes."""
+        with self._lock:
+            # the fastest request is the one least disturbed by connection set-up and queueing
+            self.first_byte_s = first_byte_s if self.first_byte_s is None else min(self.first_byte_s, first_byte_s)
+            self._bytes += size
+            self._seconds += max(transfer_s, 1e-6)
+
+    def hole_bytes(self, default: int, limit: int) -> int:
+        """Bytes it pays to read through rather than start another request (``default`` before any estimate)."""
+        with self._lock:
+            if self.first_byte_s is None or self._bytes < 64 * 1024:
+                return min(default, limit)
+            throughput = self._bytes / self._seconds
+            return int(min(limit, self.first_byte_s * throughput))
 
 
 class Fetcher(Protocol):
@@ -23,24 +53,31 @@ class Fetcher(Protocol):
 
     size: int
     head: bytes
+    link: LinkEstimate
 
     def fetch(self, start: int, end: int) -> bytes:
         """Bytes ``[start, end)`` of the object."""
 
 
 class RangeFile(io.RawIOBase):
-    """A seekable, read-only view of a ``Fetcher`` with an LRU cache of aligned blocks."""
+    """A seekable, read-only view of a ``Fetcher`` with an LRU cache of aligned blocks.
 
-    def __init__(self, fetcher: Fetcher, block_size: int = 64 * 1024, cache_bytes: int = 64 * 1024 * 1024,
-                 readahead_blocks: int = 4, concurrency: int = 8, gap_bytes: int = 256 * 1024):
+    ``pool`` runs concurrent requests (shared by the caller, who owns it); ``max_gap_bytes`` bounds the holes
+    read through when merging ranges and ``max_request_bytes`` the size of one merged request.
+    """
+
+    def __init__(self, fetcher: Fetcher, pool: Executor, block_size: int = 64 * 1024,
+                 cache_bytes: int = 64 * 1024 * 1024, readahead_blocks: int = 4,
+                 max_gap_bytes: int = 4 * 1024 * 1024, max_request_bytes: int = 32 * 1024 * 1024):
         super().__init__()
         self._fetcher = fetcher
+        self._pool = pool
         self.size = fetcher.size
         self.block_size = block_size
         self._max_blocks = max(readahead_blocks, cache_bytes // block_size)
         self._readahead = readahead_blocks
-        self._concurrency = concurrency
-        self._gap_blocks = gap_bytes // block_size
+        self._max_gap = max_gap_bytes
+        self._max_run_blocks = max(1, max_request_bytes // block_size)
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self._pos = 0
@@ -77,19 +114,51 @@ class RangeFile(io.RawIOBase):
         return len(data)
 
     def prefetch(self, ranges: Iterable[tuple[int, int]]) -> None:
-        """Fetch the blocks covering byte ranges ``[start, end)`` concurrently, merging neighbours."""
-        wanted = sorted({b for start, end in ranges for b in self._block_span(start, end)} - set(self._blocks))
-        if not wanted:
-            return
+        """Fetch the blocks covering byte ranges ``[start, end)``, merging neighbours, concurrently."""
+        self.prefetch_async(ranges).result()
+
+    def prefetch_async(self, ranges: Iterable[tuple[int, int]]) -> Future[None]:
+        """Start ``prefetch`` in the pool; the future fails with the fetch error, if any."""
+        runs = self._plan(ranges)
+        futures = [self._pool.submit(self._load, first, stop) for first, stop in runs]
+        done: Future[None] = Future()
+        remaining = [len(futures)]
+
+        def settle(_: Future[list[bytes]]) -> None:
+            with self._lock:
+                remaining[0] -= 1
+                if remaining[0]:
+                    return
+            errors = [f.exception() for f in futures if f.exception() is not None]
+            if errors:
+                done.set_exception(errors[0])
+            else:
+                done.set_result(None)
+
+        if not futures:
+            done.set_result(None)
+        for future in futures:
+            future.add_done_callback(settle)
+        return done
+
+    def _plan(self, ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Runs of blocks ``[first, stop)`` to request: the missing blocks, merged across small holes."""
+        # the ranges may come from a generator that makes h5py read metadata through this file: not under the lock
+        spans = {b for start, end in ranges for b in self._block_span(start, end)}
+        with self._lock:
+            wanted = sorted(spans - set(self._blocks))
+        # holes also stay small beside the object, so that a partial read remains a small part of it
+        hole = self._fetcher.link.hole_bytes(256 * 1024, min(self._max_gap, self.size // 32)) // self.block_size
         runs: list[tuple[int, int]] = []
         for block in wanted:
-            # a small gap is cheaper to read through than to pay another request for
-            if runs and block - runs[-1][1] <= self._gap_blocks:
+            if runs and block - runs[-1][1] <= hole and block + 1 - runs[-1][0] <= self._max_run_blocks:
                 runs[-1] = (runs[-1][0], block + 1)
             else:
                 runs.append((block, block + 1))
-        with ThreadPoolExecutor(max_workers=min(self._concurrency, len(runs))) as pool:
-            list(pool.map(lambda run: self._load(*run), runs))
+        if runs:
+            logger.debug("prefetch %d blocks in %d requests (holes up to %d bytes read through)", len(wanted),
+                         len(runs), hole * self.block_size)
+        return runs
 
     def _block_span(self, start: int, end: int) -> range:
         return range(start // self.block_size, (min(end, self.size) - 1) // self.block_size + 1)
@@ -118,11 +187,14 @@ class RangeFile(io.RawIOBase):
     def _load(self, first: int, stop: int) -> list[bytes]:
         """Fetch blocks ``[first, stop)`` in one request and cache them."""
         start = first * self.block_size
+        begin = time.perf_counter()
         try:
             data = self._fetcher.fetch(start, min(stop * self.block_size, self.size))
         except Exception as err:
             self.failure = err
             raise
+        logger.debug("GET bytes %d-%d (%d bytes) in %.1f ms", start, start + len(data) - 1, len(data),
+                     (time.perf_counter() - begin) * 1000)
         blocks = [data[i:i + self.block_size] for i in range(0, len(data), self.block_size)]
         with self._lock:
             self.bytes_fetched += len(data)

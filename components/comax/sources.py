@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from urllib.parse import unquote, urlparse
 
 import h5py
 
-from components.comax.rangeio import RangeFile
+from components.comax.rangeio import LinkEstimate, RangeFile
 from components.common.errors import (
     Ai4copError,
     InvalidInput,
@@ -48,6 +50,10 @@ class SourceConfig:
     cache_bytes: int = 64 * 1024 * 1024
     # HDF5 metadata clusters near the start of a netCDF-4 file: the first request takes 512 KiB of it
     readahead_blocks: int = 8
+    # holes between wanted ranges are read through when cheaper than a request, up to this many bytes
+    max_gap_bytes: int = 4 * 1024 * 1024
+    # concurrent ranged GETs (and pooled connections) per client
+    max_requests: int = 16
     data_folder: Path | None = None
     restrict_local: bool = False
 
@@ -62,11 +68,21 @@ class OpenProduct:
 
     def prefetch(self, ranges: Iterable[tuple[int, int]]) -> None:
         """Make the byte ranges local before h5py reads them (counted as read for local files)."""
-        ranges = list(ranges)
-        if self._remote is None:
-            self._local_bytes += sum(end - start for start, end in ranges)
-        else:
-            self._remote.prefetch(ranges)
+        self.prefetch_async(ranges).result()
+
+    def prefetch_async(self, ranges: Iterable[tuple[int, int]]) -> Future[None]:
+        """Start making the byte ranges local; the future fails with the fetch error, if any."""
+        if self._remote is not None:
+            return self._remote.prefetch_async(ranges)
+        self._local_bytes += sum(end - start for start, end in ranges)
+        done: Future[None] = Future()
+        done.set_result(None)
+        return done
+
+    @property
+    def requests(self) -> int:
+        """Requests made so far (0 for local files)."""
+        return self._remote.requests if self._remote is not None else 0
 
     @property
     def failure(self) -> BaseException | None:
@@ -79,13 +95,14 @@ class OpenProduct:
 
 
 class Sources:
-    """Opens hrefs; holds one S3 client and one HTTP session, created on first use."""
+    """Opens hrefs; holds one S3 client, one HTTP session and the pool of concurrent requests, made on first use."""
 
     def __init__(self, config: SourceConfig):
         self.config = config
         self._lock = threading.Lock()
         self._s3: Any = None
         self._http: Any = None
+        self._pool: ThreadPoolExecutor | None = None
 
     @contextmanager
     def open(self, href: str) -> Iterator[OpenProduct]:
@@ -96,7 +113,8 @@ class Sources:
             remote = self._range_file(self._s3_fetcher(parsed.netloc, parsed.path.lstrip("/"), href))
             target: Any = remote
         elif parsed.scheme in ("http", "https"):
-            remote = self._range_file(HttpFetcher(self._session(), href, self.config.http_timeout))
+            remote = self._range_file(HttpFetcher(self._session(), href, self.config.http_timeout,
+                                                  self._head_bytes))
             target = remote
         elif parsed.scheme in ("", "file") or re.fullmatch(r"[A-Za-z]", parsed.scheme):
             target = str(self._local_path(unquote(parsed.path) if parsed.scheme == "file" else href))
@@ -114,7 +132,11 @@ class Sources:
 
     def _range_file(self, fetcher: Any) -> RangeFile:
         cfg = self.config
-        return RangeFile(fetcher, cfg.block_size, cfg.cache_bytes, cfg.readahead_blocks)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=cfg.max_requests, thread_name_prefix="comax-get")
+            pool = self._pool
+        return RangeFile(fetcher, pool, cfg.block_size, cfg.cache_bytes, cfg.readahead_blocks, cfg.max_gap_bytes)
 
     def _local_path(self, text: str) -> Path:
         path = Path(text).expanduser()
@@ -139,7 +161,7 @@ class Sources:
                 session = requests.Session()
                 retry = Retry(total=3, backoff_factor=0.3, status_forcelist=(429, 500, 502, 503, 504),
                               allowed_methods=("GET", "HEAD"))
-                adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
+                adapter = HTTPAdapter(max_retries=retry, pool_maxsize=self.config.max_requests)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._http = session
@@ -151,11 +173,17 @@ class Sources:
         with self._lock:
             if self._s3 is None:
                 self._s3 = make_s3_client(self.config)
-        return S3Fetcher(self._s3, bucket, key, self.config.block_size * self.config.readahead_blocks)
+        return S3Fetcher(self._s3, bucket, key, self._head_bytes)
+
+    @property
+    def _head_bytes(self) -> int:
+        return self.config.block_size * self.config.readahead_blocks
 
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
 
 def make_s3_client(config: SourceConfig) -> Any:
@@ -177,7 +205,7 @@ def make_s3_client(config: SourceConfig) -> Any:
     def client(style: str) -> Any:
         botocfg = Config(s3={"addressing_style": style}, connect_timeout=config.http_timeout,
                          read_timeout=config.http_timeout, retries={"max_attempts": 3, "mode": "standard"},
-                         max_pool_connections=16)
+                         max_pool_connections=config.max_requests)
         return session.client("s3", config=botocfg, **options)
 
     s3 = client("auto")
@@ -199,17 +227,23 @@ class S3Fetcher:
     def __init__(self, client: Any, bucket: str, key: str, head_bytes: int):
         self._client = client
         self.bucket, self.key = bucket, key
-        self.head = b""
-        self.size = 0
-        response = self._get(f"bytes=0-{head_bytes - 1}")
-        self.head = response["Body"].read()
+        self.link = LinkEstimate()
+        response, self.head = self._get(f"bytes=0-{head_bytes - 1}")
         match = _CONTENT_RANGE.match(response.get("ContentRange") or "")
         self.size = int(match.group(3)) if match and match.group(3) != "*" else len(self.head)
 
     def fetch(self, start: int, end: int) -> bytes:
-        return bytes(self._get(f"bytes={start}-{end - 1}")["Body"].read())
+        return self._get(f"bytes={start}-{end - 1}")[1]
 
-    def _get(self, byte_range: str) -> Any:
+    def _get(self, byte_range: str) -> tuple[Any, bytes]:
+        sent = time.perf_counter()
+        response = self._request(byte_range)
+        headers = time.perf_counter()
+        body = bytes(response["Body"].read())
+        self.link.record(headers - sent, time.perf_counter() - headers, len(body))
+        return response, body
+
+    def _request(self, byte_range: str) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
         where = f"s3://{self.bucket}/{self.key}"
@@ -234,11 +268,12 @@ class S3Fetcher:
 class HttpFetcher:
     """Ranged GETs of one URL; a server that ignores ``Range`` is read whole once and served from memory."""
 
-    def __init__(self, session: Any, url: str, timeout: float, head_bytes: int = 256 * 1024):
+    def __init__(self, session: Any, url: str, timeout: float, head_bytes: int):
         self._session = session
         self.url = url
         self._timeout = timeout
         self.size = 0
+        self.link = LinkEstimate()
         response = self._get(0, head_bytes)
         self.head = response.content
         if response.status_code == 200:
@@ -259,11 +294,15 @@ class HttpFetcher:
     def _get(self, start: int, end: int) -> Any:
         import requests
 
+        sent = time.perf_counter()
         try:
             response = self._session.get(self.url, headers={"Range": f"bytes={start}-{end - 1}"},
                                          timeout=self._timeout)
         except requests.RequestException as err:
             raise Unavailable(f"{self.url}: unreachable: {err}") from err
+        # ``elapsed`` runs until the headers were parsed; the rest of the time read the body
+        first_byte = response.elapsed.total_seconds()
+        self.link.record(first_byte, time.perf_counter() - sent - first_byte, len(response.content))
         if response.status_code in (200, 206):
             return response
         if response.status_code == 404:
