@@ -47,6 +47,11 @@ class Products:
                     qa_min: float = 0.5) -> tuple[float | None, int, float | None, float | None]:
         return brute_force(path, aoi, start, end, qa_min)
 
+    @staticmethod
+    def brute_force_footprints_360(path: Path, box: tuple[float, float, float, float],
+                                   qa_min: float = 0.5) -> tuple[float | None, int]:
+        return brute_force_footprints_360(path, box, qa_min)
+
     @property
     def window(self) -> tuple[datetime, datetime]:
         """Covers the planted maximum but not ``late``."""
@@ -108,6 +113,40 @@ def brute_force(path: Path, aoi: str, start: datetime | None = None, end: dateti
         return None, 0, None, None
     idx = np.unravel_index(np.argmax(np.where(ok, co, -np.inf)), co.shape)
     return float(co[idx]), int(ok.sum()), float(lat[idx]), float(lon[idx])
+
+
+def brute_force_footprints_360(path: Path, box: tuple[float, float, float, float],
+                               qa_min: float = 0.5) -> tuple[float | None, int]:
+    """(max, valid pixel count) of pixels whose corner polygon meets ``box`` (west, south, east, north) with
+    every longitude taken in 0..360: a simple independent answer for boxes around the antimeridian."""
+    import netCDF4
+
+    with netCDF4.Dataset(path) as nc:
+        prod = nc["PRODUCT"]
+        geo = prod["SUPPORT_DATA/GEOLOCATIONS"]
+        co = prod["carbonmonoxide_total_column"][0].filled(np.nan).astype(np.float64).ravel()
+        qa = prod["qa_value"][0].filled(-1).astype(np.float64).ravel()
+        lat_b = geo["latitude_bounds"][0].astype(np.float64).reshape(-1, 4)
+        lon_b = geo["longitude_bounds"][0].astype(np.float64).reshape(-1, 4) % 360.0
+    rings = np.stack([lon_b, lat_b], axis=-1)
+    polygons = shapely.polygons(np.concatenate([rings, rings[:, :1]], axis=1))
+    ok = shapely.intersects(shapely.box(*box), polygons) & (qa > qa_min) & np.isfinite(co)
+    if not ok.any():
+        return None, 0
+    return float(co[ok].max()), int(ok.sum())
+
+
+class NoRangeHandler(SimpleHTTPRequestHandler):
+    """A static file server that ignores ``Range`` (always 200 with the whole file) and counts its GETs."""
+
+    gets = 0
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        type(self).gets += 1
+        super().do_GET()
 
 
 @pytest.fixture(scope="session")
@@ -178,5 +217,17 @@ def http_server(products: Products) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def http_no_range_server(products: Products) -> Iterator[tuple[str, type[NoRangeHandler]]]:
+    """A loopback HTTP server ignoring Range, and its handler class (``gets`` counts the requests)."""
+    handler = type("CountingNoRange", (NoRangeHandler,), {"gets": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(products.folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
     server.shutdown()
     server.server_close()

@@ -48,6 +48,32 @@ def test_antimeridian_over_s3(products: Any, s3_server: str) -> None:
     assert remote.valid_pixels == local.valid_pixels
 
 
+def test_footprints_across_the_antimeridian_locally_and_over_s3(products: Any, s3_server: str) -> None:
+    href = f"s3://{products.bucket}/Sentinel-5P/{products.antimeridian.name}"
+    aoi = "170,-10,-170,10"
+    local, remote = analyze_sources([str(products.antimeridian), href], Query.build(aoi, pixel="footprint"),
+                                    _config(s3_server)).products
+    centre = analyze_sources([str(products.antimeridian)], Query.build(aoi)).products[0]
+    expected, count = products.brute_force_footprints_360(products.antimeridian, (170.0, -10.0, 190.0, 10.0))
+    assert remote.error is None and local.error is None
+    assert local.max_mol_m2 == remote.max_mol_m2 == expected == pytest.approx(0.65)
+    assert local.valid_pixels == remote.valid_pixels == count
+    # footprints on the box's edges count too, so more pixels than by centres
+    assert count > centre.valid_pixels > 0
+    assert remote.bytes_read < 0.25 * products.antimeridian.stat().st_size
+
+
+def test_http_server_ignoring_range_is_read_whole_once(products: Any, http_no_range_server: Any) -> None:
+    url, handler = http_no_range_server
+    query = _query(products)
+    local, http = analyze_sources([str(products.main), f"{url}/{products.main.name}"], query).products
+    assert http.error is None
+    for field in ("max_mol_m2", "latitude", "longitude", "time", "valid_pixels"):
+        assert getattr(http, field) == getattr(local, field)
+    assert http.bytes_read == products.main.stat().st_size
+    assert handler.gets == 1
+
+
 @pytest.mark.parametrize(("key", "error"), [
     ("Sentinel-5P/truncated.nc", "UnreadableData"),
     ("Sentinel-5P/junk.nc", "UnreadableData"),
