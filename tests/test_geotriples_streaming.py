@@ -145,3 +145,72 @@ def test_unclosed_ring_is_closed_like_shapely_shape(tmp_path: Path) -> None:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
     text = "".join(convert(path).chunks())
     assert "POLYGON ((0 0, 0 1, 1 1, 1 0, 0 0))" in text
+
+
+def _ijson_items(path: Path, key: str) -> list[object]:
+    import ijson
+
+    with path.open("rb") as handle:
+        return list(ijson.items(handle, f"{key}.item", use_float=True))
+
+
+TRICKY_FEATURES = [
+    {"type": "Feature", "properties": {"s": 'a},{"b', "q": "x\\\"},{", "u": "Ελλάδα ☃ 𝄞"},
+     "geometry": {"type": "Point", "coordinates": [1.5, -2]}},
+    {"type": "Feature", "properties": {"list": [{"a": 1}, {"b": 2}, {"c": [{}, {}]}], "n": None, "big": 2**62},
+     "geometry": {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [0, 0]},
+                                                              {"type": "Point", "coordinates": [1, 1]}]}},
+    {"type": "Feature", "properties": {}, "geometry": None},
+]
+
+
+@pytest.mark.parametrize("block", [7, 64, 1 << 20])
+@pytest.mark.parametrize("layout", ["compact", "spaced", "members"])
+def test_array_blocks_match_ijson(tmp_path: Path, block: int, layout: str) -> None:
+    from components.geotriples_adapter.jsonarray import array_objects
+
+    features = TRICKY_FEATURES * 7
+    if layout == "compact":
+        text = json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"))
+    elif layout == "spaced":
+        text = json.dumps({"type": "FeatureCollection", "features": features}, indent=2, ensure_ascii=False)
+    else:
+        text = json.dumps({"name": "x", "crs": {"features": [1]}, "features": features, "bbox": [0, 0, 1, 1]})
+    path = tmp_path / "f.geojson"
+    path.write_text(text, encoding="utf-8")
+    items = array_objects(path, "features", block)
+    assert items is not None
+    assert list(items) == _ijson_items(path, "features") == features
+
+
+@pytest.mark.parametrize(("text", "readable"), [
+    ('{"features": []}', True),
+    ('{"type": "FeatureCollection", "features": [{"a": 1}, {"a": 2}], "bbox": [1]}', True),
+    ('{"type": "FeatureCollection", "features": [{"a": 1}, {"a": 2}', False),  # truncated
+    ('{"type": "FeatureCollection", "features": [{"a": 1}, {"a": 2}]} trailing', False),
+    ('{"type": "FeatureCollection", "features": [{"a": 1}, {"a": oops}]}', False),
+    ('{"type": FeatureCollection, "features": [{"a": 1}]}', False),  # bad JSON before the array
+])
+def test_array_blocks_errors(tmp_path: Path, text: str, readable: bool) -> None:
+    from components.common.errors import UnreadableData
+    from components.geotriples_adapter.jsonarray import array_objects
+
+    path = tmp_path / "f.json"
+    path.write_text(text, encoding="utf-8")
+    items = array_objects(path, "features", 8)
+    assert items is not None
+    if readable:
+        assert list(items) == json.loads(text)["features"]
+    else:
+        with pytest.raises(UnreadableData, match="not valid JSON"):
+            list(items)
+
+
+@pytest.mark.parametrize("text", ['[{"a": 1}]', '{"other": {"features": [{"a": 1}]}}', '{"features": [1, 2]}',
+                                  '{"features": {"a": 1}}'])
+def test_array_blocks_leave_other_layouts_to_ijson(tmp_path: Path, text: str) -> None:
+    from components.geotriples_adapter.jsonarray import array_objects
+
+    path = tmp_path / "f.json"
+    path.write_text(text, encoding="utf-8")
+    assert array_objects(path, "features") is None

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from components.common.errors import InvalidInput, NotFound, UnreadableData
+from components.geotriples_adapter.jsonarray import array_objects
 from components.geotriples_adapter.mapping import QL, LogicalSource, Mapping
 from components.geotriples_adapter.records import Column, RecordSource, Source, dict_lookup
 
@@ -90,6 +91,11 @@ def json_records(path: Path, prefix: str) -> RecordSource:
     def streamed() -> Iterator[Any]:
         import ijson
 
+        key = prefix[:-len(".item")] if prefix.endswith(".item") else ""
+        blocks = array_objects(path, key) if key and "." not in key else None
+        if blocks is not None:
+            yield from blocks  # GeoJSON's features: a faster reader of top-level arrays of objects
+            return
         try:
             with path.open("rb") as handle:
                 yield from ijson.items(handle, prefix, use_float=True)
