@@ -41,6 +41,8 @@ class Settings(ComponentSettings):
     http_timeout: float = 30.0
     block_size: int = Field(default=64 * 1024, ge=4096)
     cache_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    max_gap_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
+    max_requests: int = Field(default=16, ge=1, le=256)
 
     def source_config(self) -> SourceConfig:
         return SourceConfig(
@@ -48,7 +50,8 @@ class Settings(ComponentSettings):
             s3_access_key=self.s3_access_key.get_secret_value() if self.s3_access_key else None,
             s3_secret_key=self.s3_secret_key.get_secret_value() if self.s3_secret_key else None,
             s3_region=self.s3_region, http_timeout=self.http_timeout, block_size=self.block_size,
-            cache_bytes=self.cache_bytes, data_folder=self.data_folder, restrict_local=True,
+            cache_bytes=self.cache_bytes, max_gap_bytes=self.max_gap_bytes, max_requests=self.max_requests,
+            data_folder=self.data_folder, restrict_local=True,
         )
 
 

@@ -45,12 +45,9 @@ def read_pixels(opened: OpenProduct, query: Query) -> Pixels:
     lines = lat_ds.shape[1]
     geo = prod.get(GEOLOCATIONS)
     geo = geo if isinstance(geo, h5py.Group) else None
-    # the per-scanline variables are tiny: fetch them all in one round of requests, the times while h5py
-    # reads the chunk index of the satellite track (which may lie elsewhere in the file)
-    times = opened.prefetch_async(r for ds in (prod["time"], prod["delta_time"])
-                                  for r in _chunk_ranges(ds, 0, lines - 1))
-    opened.prefetch(r for ds in _satellite_track(geo) for r in _chunk_ranges(ds, 0, lines - 1))
-    times.result()
+    # the per-scanline variables are tiny: fetch them all in one round of requests
+    per_scanline = [prod["time"], prod["delta_time"], *_satellite_track(geo)]
+    opened.prefetch(r for ds in per_scanline for r in _chunk_ranges(ds, 0, lines - 1))
     times_ms = scanline_times(prod)
     in_window = np.ones(lines, dtype=bool)
     if query.start is not None:

@@ -3,9 +3,9 @@
 h5py reads through any object with ``read``/``seek``/``tell``; each cache miss becomes one ranged request of a
 few blocks (HDF5 metadata clusters, so read-ahead saves round trips). Data chunks whose byte ranges are known
 are fetched up front with ``prefetch``: neighbouring ranges are merged into one request when the hole between
-them costs less to transfer than a request costs to start (the hole limit is time to first byte x throughput,
-both measured on the object's own requests, as Arrow's read coalescing does), and the remaining requests run
-concurrently. Every byte fetched is counted.
+them costs less to transfer than one more request costs (like Arrow's read coalescing, whose hole limit is time
+to first byte x throughput; here the cost of a request is measured on the object's own requests, see
+``LinkEstimate``), and the remaining requests run concurrently. Every byte fetched is counted.
 """
 
 from __future__ import annotations
@@ -15,21 +15,30 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
-from concurrent.futures import Executor, Future
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, wait
+from contextlib import contextmanager
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
 
 class LinkEstimate:
-    """Time to first byte and throughput of the requests made for one object, for deciding what to merge."""
+    """What one more request costs on the link to one object, measured on the object's own requests.
+
+    A hole between wanted ranges is worth reading through when transferring it takes less time than one more
+    request adds. For requests made one after the other that is the time to first byte. Once a batch of
+    requests has run side by side, it is how much later each further request of the batch got its first byte:
+    about nothing on a server that serves requests in parallel, its time per request on one that queues them.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.first_byte_s: float | None = None
+        self.extra_request_s: float | None = None
         self._bytes = 0
         self._seconds = 0.0
+        self._batch: list[float] | None = None
 
     def record(self, first_byte_s: float, transfer_s: float, size: int) -> None:
         """One request: seconds until its headers came, seconds to read its body of ``size`` bytes."""
@@ -38,14 +47,29 @@ class LinkEstimate:
             self.first_byte_s = first_byte_s if self.first_byte_s is None else min(self.first_byte_s, first_byte_s)
             self._bytes += size
             self._seconds += max(transfer_s, 1e-6)
+            if self._batch is not None:
+                self._batch.append(first_byte_s)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Requests recorded inside run side by side: learn from them what each further one adds."""
+        with self._lock:
+            self._batch = []
+        try:
+            yield
+        finally:
+            with self._lock:
+                first_bytes, self._batch = self._batch or [], None
+                if len(first_bytes) >= 2:
+                    self.extra_request_s = (max(first_bytes) - min(first_bytes)) / (len(first_bytes) - 1)
 
     def hole_bytes(self, default: int, limit: int) -> int:
-        """Bytes it pays to read through rather than start another request (``default`` before any estimate)."""
+        """Bytes it pays to read through rather than make another request (``default`` before any estimate)."""
         with self._lock:
-            if self.first_byte_s is None or self._bytes < 64 * 1024:
+            cost = self.extra_request_s if self.extra_request_s is not None else self.first_byte_s
+            if cost is None or self._bytes < 64 * 1024:
                 return min(default, limit)
-            throughput = self._bytes / self._seconds
-            return int(min(limit, self.first_byte_s * throughput))
+            return int(min(limit, cost * self._bytes / self._seconds))
 
 
 class Fetcher(Protocol):
@@ -115,31 +139,15 @@ class RangeFile(io.RawIOBase):
 
     def prefetch(self, ranges: Iterable[tuple[int, int]]) -> None:
         """Fetch the blocks covering byte ranges ``[start, end)``, merging neighbours, concurrently."""
-        self.prefetch_async(ranges).result()
-
-    def prefetch_async(self, ranges: Iterable[tuple[int, int]]) -> Future[None]:
-        """Start ``prefetch`` in the pool; the future fails with the fetch error, if any."""
         runs = self._plan(ranges)
-        futures = [self._pool.submit(self._load, first, stop) for first, stop in runs]
-        done: Future[None] = Future()
-        remaining = [len(futures)]
-
-        def settle(_: Future[list[bytes]]) -> None:
-            with self._lock:
-                remaining[0] -= 1
-                if remaining[0]:
-                    return
-            errors = [f.exception() for f in futures if f.exception() is not None]
-            if errors:
-                done.set_exception(errors[0])
-            else:
-                done.set_result(None)
-
-        if not futures:
-            done.set_result(None)
+        if len(runs) == 1:
+            self._load(*runs[0])
+            return
+        with self._fetcher.link.batch():
+            futures = [self._pool.submit(self._load, first, stop) for first, stop in runs]
+            wait(futures)
         for future in futures:
-            future.add_done_callback(settle)
-        return done
+            future.result()
 
     def _plan(self, ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         """Runs of blocks ``[first, stop)`` to request: the missing blocks, merged across small holes."""

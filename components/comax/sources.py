@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,16 +68,10 @@ class OpenProduct:
 
     def prefetch(self, ranges: Iterable[tuple[int, int]]) -> None:
         """Make the byte ranges local before h5py reads them (counted as read for local files)."""
-        self.prefetch_async(ranges).result()
-
-    def prefetch_async(self, ranges: Iterable[tuple[int, int]]) -> Future[None]:
-        """Start making the byte ranges local; the future fails with the fetch error, if any."""
         if self._remote is not None:
-            return self._remote.prefetch_async(ranges)
-        self._local_bytes += sum(end - start for start, end in ranges)
-        done: Future[None] = Future()
-        done.set_result(None)
-        return done
+            self._remote.prefetch(ranges)
+        else:
+            self._local_bytes += sum(end - start for start, end in ranges)
 
     @property
     def requests(self) -> int:
