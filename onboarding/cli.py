@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+
+from pydantic import ValidationError
 
 from components.common.errors import Ai4copError
 
@@ -38,11 +41,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except Ai4copError as err:
-        print(f"ai4cop {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return _fail(args.command, str(err))
+    except ValidationError as err:
+        # settings from the environment (COMAX_QA_MIN=abc ...): name the variable and what is wrong
+        first = err.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        names = [name for name in os.environ if name.upper().endswith(f"_{field.upper()}")]
+        where = f" ({', '.join(sorted(names))})" if names else ""
+        return _fail(args.command, f"invalid setting {field}{where}: {first['msg']}")
+    except BrokenPipeError:
+        # the reader went away (ai4cop ... | head): not an error worth a traceback
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
-        print(f"ai4cop {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return _fail(args.command, "interrupted", 130)
+
+
+def _fail(command: str, message: str, code: int = 2) -> int:
+    print(f"ai4cop {command}: error: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -68,6 +68,12 @@ def _code_lines(lines: list[str]) -> list[tuple[str, str]]:
                 if end < 0:
                     break
                 in_block, i = False, end + 2
+            elif raw[i] in "\"'":
+                # a quoted string (json_name = "http://x") is code, whatever it contains
+                end = raw.find(raw[i], i + 1)
+                end = len(raw) if end < 0 else end + 1
+                code += raw[i:end]
+                i = end
             elif raw.startswith("//", i):
                 comment += raw[i:]
                 break
@@ -107,7 +113,7 @@ def _line_rules(path: str, lines: list[str]) -> list[Violation]:
         word = stripped.split()[0].split("{")[0]
         if word == "package":
             add(lineno, "no-package", "'package' is not allowed: the platform merges protos package-less")
-        elif word in {"import", "import public", "import weak"}:
+        elif word == "import":
             add(lineno, "no-import", f"imports are not allowed: {stripped}")
         elif word == "enum":
             add(lineno, "no-enum", "'enum' is not allowed (use int32 or string fields)")

@@ -61,6 +61,8 @@ def _blocks(text: str) -> tuple[str, list[Block]]:
 
 def render(root: Path) -> dict[Path, str]:
     """The generated files (paths relative to the root's folder) and their exact contents."""
+    if not root.is_file():
+        raise InvalidInput(f"no contract at {root}: run this in the repository root or pass --root PATH/model.proto")
     descriptor, error = compile_proto(root)
     if descriptor is None:
         raise InvalidInput(f"{root} does not compile: {error}")

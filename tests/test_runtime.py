@@ -143,3 +143,34 @@ def test_settings_reject_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ECHOTEST_PORT", "not-a-port")
     with pytest.raises(ValidationError):
         EchoSettings()
+
+
+def test_busy_ports_are_one_clear_error() -> None:
+    import socket
+
+    from components.common.errors import Unavailable
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(Unavailable, match=f"cannot listen for HTTP on 127.0.0.1:{port}"):
+            WebServer(create_web_app("demo"), "127.0.0.1", port)
+        first, bound = create_server([], EchoSettings(host="127.0.0.1", port=0))
+        try:
+            with pytest.raises(Unavailable, match=f"cannot listen for gRPC on 127.0.0.1:{bound}"):
+                create_server([], EchoSettings(host="127.0.0.1", port=bound))
+        finally:
+            first.stop(0)
+
+
+def test_cli_turns_a_bad_setting_into_one_line(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from onboarding.cli import main
+
+    monkeypatch.setenv("COMAX_QA_MIN", "abc")
+    monkeypatch.setenv("COMAX_PORT", "0")
+    monkeypatch.setenv("COMAX_WEB_PORT", "0")
+    assert main(["serve", "comax"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("ai4cop serve: error: invalid setting qa_min (COMAX_QA_MIN): ")

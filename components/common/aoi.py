@@ -35,7 +35,7 @@ def parse_aoi(text: str) -> BaseGeometry:
     if not geom.is_valid:
         raise InvalidInput(f"AOI polygon is invalid: {shapely.is_valid_reason(geom)}")
     minx, miny, maxx, maxy = geom.bounds
-    if miny < -90 or maxy > 90 or minx < -180 or maxx > 360:
+    if miny < -90 or maxy > 90 or minx < -360 or maxx > 360 or maxx - minx > 360:
         raise InvalidInput(f"AOI is outside lon/lat ranges: bounds {geom.bounds}")
     return geom
 
@@ -68,17 +68,39 @@ def _from_geojson(text: str) -> BaseGeometry:
         obj = json.loads(text)
     except json.JSONDecodeError as err:
         raise InvalidInput(f"AOI is not valid GeoJSON: {err}") from err
-    if obj.get("type") == "FeatureCollection":
+    if isinstance(obj, dict) and obj.get("type") == "FeatureCollection":
         features = obj.get("features") or []
-        if len(features) != 1:
+        if not isinstance(features, list) or len(features) != 1:
             raise InvalidInput("AOI FeatureCollection must hold exactly one feature")
         obj = features[0]
-    if obj.get("type") == "Feature":
+    if isinstance(obj, dict) and obj.get("type") == "Feature":
         obj = obj.get("geometry") or {}
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise InvalidInput("AOI GeoJSON must be a geometry, a Feature or a FeatureCollection of one Feature")
     try:
         return shapely.from_geojson(json.dumps(obj))
     except shapely.errors.GEOSException as err:
         raise InvalidInput(f"AOI is not a valid GeoJSON geometry: {err}") from err
+
+
+def split_antimeridian(geom: BaseGeometry) -> BaseGeometry:
+    """The same area with every part inside longitudes [-180, 180]: parts beyond are cut and shifted by 360.
+
+    ``parse_aoi`` accepts AOIs that cross the antimeridian written with longitudes beyond 180 (a bbox with
+    west > east becomes one); catalogues and footprint tests need the split form.
+    """
+    minx, _, maxx, _ = geom.bounds
+    if minx >= -180 and maxx <= 180:
+        return geom
+    parts = []
+    for shift in (-360.0, 0.0, 360.0):
+        window = shapely.box(-180 + shift, -90, 180 + shift, 90)
+        part = shapely.intersection(geom, window)
+        if not part.is_empty:
+            parts.append(shapely.transform(part, lambda xy, dx=shift: xy - [dx, 0]))
+    merged = shapely.union_all(parts)
+    polygons = [g for g in getattr(merged, "geoms", [merged]) if g.geom_type == "Polygon" and not g.is_empty]
+    return shapely.MultiPolygon(polygons) if len(polygons) > 1 else polygons[0]
 
 
 def parse_time(text: str, name: str = "time") -> datetime:

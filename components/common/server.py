@@ -14,6 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from components.common.errors import Unavailable
 from components.common.settings import ComponentSettings
 from components.common.web import WebServer, create_web_app
 
@@ -59,9 +60,6 @@ class ComponentServer:
         self.health.enter_graceful_shutdown()
         self.grpc_server.stop(grace).wait()
 
-    def wait_for_termination(self, timeout: float | None = None) -> bool:
-        return bool(self.grpc_server.wait_for_termination(timeout))
-
 
 def create_server(
     services: Sequence[ServiceBinding], settings: ComponentSettings
@@ -70,7 +68,9 @@ def create_server(
 
     Returns the server (not started) and the port really bound (useful with port 0).
     """
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.max_workers))
+    # no SO_REUSEPORT: a second server on a busy port must fail, not silently share it
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.max_workers),
+                         options=[("grpc.so_reuseport", 0)])
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [binding.name for binding in services]
@@ -81,16 +81,20 @@ def create_server(
     )
     for name in ["", *names]:
         health_servicer.set(name, NOT_SERVING)
-    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    address = f"{settings.host}:{settings.port}"
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as err:
+        raise Unavailable(f"cannot listen for gRPC on {address}: is the port in use? ({err})") from err
     if port == 0:
-        raise OSError(f"cannot bind gRPC port {settings.host}:{settings.port}")
+        raise Unavailable(f"cannot listen for gRPC on {address}: is the port in use?")
     return ComponentServer(server, health_servicer, names), port
 
 
 def serve(component: Component, settings: ComponentSettings) -> None:
     """Serve ``component`` on gRPC and HTTP until SIGTERM/SIGINT, then stop gracefully (entry points only)."""
-    server, port = create_server(component.services, settings)
     web = WebServer(create_web_app(component.name, component.web_app), settings.web_host, settings.web_port)
+    server, port = create_server(component.services, settings)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

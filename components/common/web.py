@@ -11,7 +11,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from components.common.errors import Ai4copError, http_status
+from components.common.errors import Ai4copError, Unavailable, http_status
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,11 @@ class WebServer:
     def __init__(self, app: FastAPI, host: str = "0.0.0.0", port: int = 8062):
         self._sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
+        try:
+            self._sock.bind((host, port))
+        except OSError as err:
+            self._sock.close()
+            raise Unavailable(f"cannot listen for HTTP on {host}:{port}: {err.strerror}") from err
         self.port: int = self._sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", lifespan="off", log_config=None)
         self._server = uvicorn.Server(config)
