@@ -174,3 +174,23 @@ def test_cli_turns_a_bad_setting_into_one_line(monkeypatch: pytest.MonkeyPatch,
     assert main(["serve", "comax"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("ai4cop serve: error: invalid setting qa_min (COMAX_QA_MIN): ")
+
+
+def test_rest_errors_have_one_body_shape() -> None:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/items/{n}")
+    def item(n: int) -> dict[str, int]:
+        if n < 0:
+            raise InvalidInput("n must not be negative")
+        return {"n": n}
+
+    client = TestClient(create_web_app("demo", app))
+    bad_type = client.get("/items/abc")
+    assert bad_type.status_code == 422
+    assert bad_type.json()["error"] == "InvalidInput" and "path.n" in bad_type.json()["detail"]
+    negative = client.get("/items/-1")
+    assert negative.status_code == 422
+    assert negative.json() == {"error": "InvalidInput", "detail": "n must not be negative"}

@@ -9,6 +9,8 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from components.common.errors import Ai4copError, Unavailable, http_status
@@ -22,6 +24,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Ai4copError)
     async def _domain_error(_request: Request, err: Ai4copError) -> JSONResponse:
         return JSONResponse({"error": type(err).__name__, "detail": str(err)}, status_code=http_status(err))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, err: RequestValidationError) -> JSONResponse:
+        # the same body shape as domain errors, with FastAPI's per-field list kept under "errors"
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()]
+        return JSONResponse({"error": "InvalidInput", "detail": "; ".join(problems),
+                             "errors": jsonable_encoder(err.errors())}, status_code=422)
 
 
 def create_web_app(name: str, app: Any | None = None) -> FastAPI:
