@@ -3,8 +3,7 @@
 Compares the broker's lazy search (``CdseCatalogue.search`` / ``OpenSearchCatalogue.search``: paging, mapping
 every product to a full record, dedup, limit) with a bare ``requests`` loop that only fetches and parses the
 same pages, and measures peak Python memory (tracemalloc) at 2,000 and 20,000 products to show it stays flat.
-Wall time is the figure; the process CPU time is printed beside it to show that the broker does more work
-than the baseline, not less (its page prefetch overlaps that work with the wait for the next page).
+Wall time is the figure; the process CPU time is printed beside it.
 
     .venv/bin/python bench/databroker_paging.py [--products 20000] [--rounds 3] [--footprint-points 5]
         [--catalogue cdse|opensearch]
@@ -110,12 +109,11 @@ def bare_loop(root: str, kind: str) -> int:
     return count
 
 
-def broker(root: str, kind: str, limit: int = 0, prefetch: bool = True) -> int:
+def broker(root: str, kind: str, limit: int = 0) -> int:
     query = build_query(start="2024-01-01", end="2024-03-01", limit=limit)
     http = JsonHttp(HttpPolicy(timeout=30))
     catalogue: PagedCatalogue = (CdseCatalogue(http, root.removesuffix("/Products")) if kind == "cdse"
                                  else OpenSearchCatalogue(http, root))
-    catalogue.prefetch = prefetch
     try:
         return sum(1 for _ in catalogue.search(query))
     finally:

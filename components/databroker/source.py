@@ -91,7 +91,7 @@ class ProductSource:
             self._close()
 
     def _close(self) -> None:
-        # Closing the search now (not when garbage collected) stops its page prefetch at once.
+        # Close the search now rather than when garbage collected: its pages release their connection.
         close = getattr(self._products, "close", None)
         if close is not None:
             close()

@@ -7,7 +7,6 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol, runtime_checkable
 
-from components.databroker.catalogues.prefetch import PageAhead
 from components.databroker.query import ProductRecord, Query, processing_mode_of
 
 logger = logging.getLogger(__name__)
@@ -37,15 +36,10 @@ class Catalogue(Protocol):
 
 
 class PagedCatalogue:
-    """Base of the backends: they provide ``pages`` and ``records``; ``search`` applies the rules common to all.
-
-    With ``prefetch`` (the remote backends), ``pages`` runs on a worker thread one page ahead, so the next
-    page is on its way while ``records`` maps the current one.
-    """
+    """Base of the backends: they provide ``pages`` and ``records``; ``search`` applies the rules common to all."""
 
     name = "catalogue"
     page_size = PAGE_SIZE
-    prefetch = True
 
     def pages(self, query: Query) -> Iterator[list[Any]]:
         """Raw result pages, each the list of the catalogue's own items; fetched only as iterated."""
@@ -77,24 +71,12 @@ class PagedCatalogue:
         Paging ends on an empty page or on a page holding only products already seen (a server
         that repeats its last page instead of ending).
         """
-        source = self.pages(query)
-        if not self.prefetch:
-            yield from self._search(query, lambda: next(source, None), on_page)
-            return
-        ahead = PageAhead(source, self.name, _prefetch_rule(query.limit))
-        try:
-            yield from self._search(query, ahead.take, on_page)
-        finally:
-            ahead.close()
-
-    def _search(self, query: Query, take: Callable[[], list[Any] | None],
-                on_page: PageCallback | None) -> Iterator[ProductRecord]:
         keep = self.record_filter(query)
         limit = query.limit
         seen: set[str] = set()
         recent: deque[list[str]] = deque()
         count = pages = 0
-        while (items := take()) is not None:
+        for items in self.pages(query):
             pages += 1
             if not items:
                 logger.info("%s: page %d is empty; paging ends", self.name, pages)
@@ -121,15 +103,3 @@ class PagedCatalogue:
                 seen.difference_update(recent.popleft())
             if on_page is not None:
                 on_page(pages, count)
-
-
-def _prefetch_rule(limit: int) -> Callable[[list[Any]], bool]:
-    """Fetch ahead after a page unless it is empty (paging ends) or the pages so far cover ``limit``."""
-    fetched = 0
-
-    def go_on(items: list[Any]) -> bool:
-        nonlocal fetched
-        fetched += len(items)
-        return bool(items) and (not limit or fetched < limit)
-
-    return go_on

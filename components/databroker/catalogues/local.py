@@ -33,7 +33,6 @@ class LocalCatalogue(PagedCatalogue):
     """Products under ``folder`` (recursively); the index lives in ``cache_dir`` keyed by name, size, mtime."""
 
     name = "local"
-    prefetch = False  # pages are slices of the in-memory index: nothing to wait for
 
     def __init__(self, folder: Path, cache_dir: Path | None = None):
         self.folder = Path(folder).expanduser().resolve()
