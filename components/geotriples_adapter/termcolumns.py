@@ -113,7 +113,7 @@ def _single_type(values: list[Any], suffix: str) -> list[list[str]] | None:
         joined = "".join(values)
         if '"' in joined or "\\" in joined or "\n" in joined or "\r" in joined:
             return None
-        return [['"' + value + suffix] for value in values]
+        return [[f'"{value}{suffix}'] for value in values]
     if kind is float:
         return [['"' + repr(value) + suffix] for value in values]
     if kind is int:
