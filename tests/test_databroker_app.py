@@ -195,3 +195,16 @@ def test_cli_bad_input_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(err) == 1 and "self-intersection" in err[0].lower()
     assert cli_main(["search", "--start", "2024-02-01", "--end", "2024-01-01"]) == 2
     assert "before start" in capsys.readouterr().err
+    assert cli_main(["search", "--aoi", "5,45,15"]) == 2
+    assert "has 3 numbers; a bbox is 'west,south,east,north'" in capsys.readouterr().err
+    assert cli_main(["search", "--dir", "/nonexistent/s5p"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "ai4cop sample s5p-co" in err  # no table header before the error
+
+
+def test_cli_takes_a_bbox_starting_with_a_minus_sign(odata: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["search", "--catalogue", "cdse", "--url", odata.url, "--aoi", "-10,35,5,45", "--start", "2024-01-01",
+            "--end", "2024-01-08", "--limit", "2"]
+    assert cli_main(args) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "2 products"
+    assert "POLYGON ((5 35, 5 45, -10 45, -10 35, 5 35))" in odata.requests[-1].params["$filter"]

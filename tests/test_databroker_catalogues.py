@@ -10,6 +10,7 @@ import pytest
 
 from components.common.errors import InvalidInput, PermissionDenied, Unavailable
 from components.databroker.catalogues import CatalogueConfig, open_catalogue
+from components.databroker.catalogues.common import wkt_of_geojson, wkts_of_geojson
 from components.databroker.http import HttpPolicy
 from components.databroker.query import build_query
 from tests.databroker_helpers import (
@@ -297,3 +298,23 @@ def test_unknown_catalogue_and_bad_url_are_input_errors() -> None:
         open_catalogue(CatalogueConfig(name="eofinder"))
     with pytest.raises(InvalidInput, match="http"):
         open_catalogue(CatalogueConfig(name="cdse", url="ftp://example"))
+
+
+def test_footprints_of_a_page_in_one_batch_are_those_converted_one_by_one() -> None:
+    geometries: list[Any] = [
+        None, resto_feature(0)["geometry"], {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1]]]},
+        {"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [1, 1], [0, 0]]],
+                                                 [[[5, 5], [6, 5], [6, 6], [5, 5]],
+                                                  [[5.1, 5.1], [5.2, 5.1], [5.2, 5.2], [5.1, 5.1]]]]},
+        {"type": "Polygon", "coordinates": [[[0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 0, 1]]]},
+        {"type": "Point", "coordinates": [1, 2]}, {"type": "Polygon", "coordinates": [[[0, 0], [1, 0]]]},
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, "x"], [1, 1], [0, 0]]]}, "junk",
+    ]
+    expected: list[str | None] = []
+    for geometry in geometries:
+        try:
+            expected.append(wkt_of_geojson(geometry))
+        except (ValueError, TypeError, AttributeError):
+            expected.append(None)
+    assert wkts_of_geojson(geometries) == expected
+    assert expected[6] is None and expected[8] is None and str(expected[4]).startswith("POLYGON Z")

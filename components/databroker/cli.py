@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any, TextIO
 
 from components.databroker.query import CATALOGUES, PROCESSING_MODES
+
+_EPILOG = """examples:
+  ai4cop sample s5p-co /tmp/s5p --days 2        # a few sample products to search offline
+  ai4cop search --dir /tmp/s5p --aoi 5,45,15,55 --start 2024-03-01 --end 2024-03-03
+  ai4cop search --catalogue cdse --aoi "POLYGON((5 45,15 45,15 55,5 55,5 45))" \\
+      --start 2024-01-01 --end 2024-01-02 --processing-mode OFFL --limit 10 --json
+"""
+# A bbox may start with a minus sign ("-10,35,5,45"); argparse only takes plain negative numbers
+# for values, and would read it as an unknown option.
+_NEGATIVE_VALUE = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\.?\d[\d.]*(,\s*-?\.?\d[\d.]*)+$")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,17 +26,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "search", help="find products (Sentinel-5P CO by default) in a catalogue",
         description="Find the products of a catalogue that intersect an AOI during a time window. Settings not "
                     "given here come from DATABROKER_* variables; credentials only from DATABROKER_TOKEN, "
-                    "DATABROKER_USERNAME, DATABROKER_PASSWORD.")
+                    "DATABROKER_USERNAME, DATABROKER_PASSWORD.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    search._negative_number_matcher = _NEGATIVE_VALUE
     search.add_argument("--catalogue", choices=CATALOGUES, help="catalogue API (default: local)")
     search.add_argument("--url", help="catalogue root: OData service root (cdse), collection search.json URL "
                                       "(opensearch), STAC API root (stac); each has a default")
-    search.add_argument("--dir", help="product folder of the local catalogue")
-    search.add_argument("--aoi", help="WKT, GeoJSON or bbox 'west,south,east,north' (default: the world)")
-    search.add_argument("--start", help="ISO 8601 start of the window")
+    search.add_argument("--dir", help="product folder of the local catalogue (default: $SHARED_FOLDER_PATH/s5p, "
+                                      "else ~/.cache/ai4cop/s5p-co)")
+    search.add_argument("--aoi", help="WKT, GeoJSON or bbox 'west,south,east,north' in degrees (default: the "
+                                      "whole world); quote WKT, which has spaces")
+    search.add_argument("--start", help="ISO 8601 start of the window, e.g. 2024-03-01 or 2024-03-01T12:00Z "
+                                        "(default: 2017-10-13, the Sentinel-5P mission start)")
     search.add_argument("--end", help="ISO 8601 end of the window (default: now)")
     search.add_argument("--collection", help="collection (default SENTINEL-5P)")
     search.add_argument("--product-type", help="product type (default L2__CO____)")
-    search.add_argument("--processing-mode", choices=PROCESSING_MODES, type=str.upper)
+    search.add_argument("--processing-mode", choices=PROCESSING_MODES, type=str.upper,
+                        help="only products of this processing mode (default: any)")
     search.add_argument("--limit", type=int, help="at most N products (default: all)")
     search.add_argument("--timeout", type=float, help="seconds per request (default 30)")
     search.add_argument("--json", action="store_true", help="print a JSON array of products")
@@ -48,7 +65,8 @@ def _search(args: argparse.Namespace) -> int:
         if args.json:
             _print_json(catalogue.search(query), query, sys.stdout)
         else:
-            _print_table(catalogue.search(query, on_page=_Progress(catalogue.name, sys.stderr)), sys.stdout)
+            progress = _Progress(catalogue.name, sys.stderr)
+            _print_table(catalogue.search(query, on_page=progress), sys.stdout, progress)
     finally:
         catalogue.close()
     return 0
@@ -63,28 +81,43 @@ def _print_json(records: Any, query: Any, out: TextIO) -> None:
     out.write("\n]\n")
 
 
-def _print_table(records: Any, out: TextIO) -> None:
+def _print_table(records: Any, out: TextIO, progress: _Progress) -> None:
+    """Two lines per product (times, size, name; then href); the header once the first product is in."""
     from components.common.aoi import isoformat
 
-    out.write(f"{'start':<20}  {'end':<20}  {'size MB':>8}  name\n")
     count = 0
     for record in records:
+        progress.clear()
+        if not count:
+            out.write(f"{'start':<20}  {'end':<20}  {'size MB':>8}  name / href\n")
         count += 1
         size = f"{record.size_bytes / 1e6:8.1f}" if record.size_bytes else f"{'-':>8}"
         out.write(f"{isoformat(record.start)[:19]:<20}  {isoformat(record.end)[:19]:<20}  {size}  {record.name}\n")
         out.write(f"{'':<20}  {'':<20}  {'':>8}  {record.href}\n")
+    progress.clear()
     out.write(f"{count} product{'s' if count != 1 else ''}\n")
 
 
 class _Progress:
-    """``page N, M products`` on stderr as pages arrive (rewritten in place on a terminal)."""
+    """``page N, M products`` on stderr as pages arrive: one line per page in a log, or, on a terminal,
+    one line rewritten in place and cleared before the table goes on."""
 
     def __init__(self, name: str, stream: TextIO):
         self.name = name
         self.stream = stream
         self.tty = stream.isatty()
+        self.shown = False
 
     def __call__(self, pages: int, products: int) -> None:
-        end = "\r" if self.tty else "\n"
-        self.stream.write(f"{self.name}: page {pages}, {products} products{end}")
+        if self.tty:
+            self.stream.write(f"\r{self.name}: page {pages}, {products} products so far...\x1b[K")
+            self.shown = True
+        else:
+            self.stream.write(f"{self.name}: page {pages}, {products} products\n")
         self.stream.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False

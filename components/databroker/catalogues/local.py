@@ -63,7 +63,8 @@ class LocalCatalogue(PagedCatalogue):
 
     def _records(self) -> list[tuple[ProductRecord, Any]]:
         if not self.folder.is_dir():
-            raise InvalidInput(f"product folder {self.folder} does not exist or is not a folder")
+            raise InvalidInput(f"product folder {self.folder} does not exist or is not a folder (give --dir or "
+                               f"DATABROKER_DIR; `ai4cop sample s5p-co {self.folder}` writes sample products)")
         cached = self._load()
         entries: dict[str, dict[str, Any]] = {}
         changed = False
