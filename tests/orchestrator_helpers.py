@@ -177,11 +177,12 @@ def blueprint(nodes: dict[str, TestComponent], links: list[tuple[str, str]], *, 
     for name, comp in nodes.items():
         ops = []
         for rpc in comp.rpcs:
-            sig: dict[str, Any] = {"operation_name": rpc.name, "input_message_name": rpc.input_type,
-                                   "output_message_name": rpc.output_type}
+            sig: dict[str, Any] = {"operation_name": rpc.name,
+                                   "input_message_name": rpc.input_type.replace("Num", comp.num_name),
+                                   "output_message_name": rpc.output_type.replace("Num", comp.num_name)}
             if not legacy:
                 sig |= {"input_message_stream": rpc.input_stream, "output_message_stream": rpc.output_stream}
-            targets = [t.split(".") for s, t in links if s == f"{name}.{rpc.name}"]
+            targets = [t.rsplit(".", 1) for s, t in links if s == f"{name}.{rpc.name}"]
             ops.append({"operation_signature": sig,
                         "connected_to": [{"container_name": n, "operation_signature": {"operation_name": o}}
                                          for n, o in targets]})

@@ -111,3 +111,39 @@ def test_root_blueprint_is_the_packaged_co_blueprint_and_valid() -> None:
     protos = {f"{n}.proto": (ROOT / "components" / component_for_image(node.image) / "model.proto").read_text()
               for n, node in bp.nodes.items()}
     assert load_pipeline(root, None, protos).problems == []
+
+
+@pytest.mark.parametrize("name", ["Data_Broker", "databroker.1", "1broker", "broker-", "x" * 64])
+def test_a_container_name_kubernetes_rejects_is_a_problem(name: str) -> None:
+    nodes = _nodes()
+    nodes[name] = nodes.pop("sink")
+    links = [("source.next", "double.double"), ("double.double", f"{name}.collect")]
+    found = load_pipeline(blueprint(nodes, links), None, _protos(nodes)).problems
+    assert found == [f"node {name}: container name is not a DNS-1035 label (lowercase letters, digits and '-', "
+                     "starting with a letter, at most 63): Kubernetes rejects it as a Service name"]
+
+
+def test_blueprint_message_names_must_match_the_proto() -> None:
+    nodes = _nodes()
+    data = json.loads(blueprint(nodes, LINKS))
+    sig = data["nodes"][0]["operation_signature_list"][0]["operation_signature"]
+    sig["output_message_name"] = "Foo"
+    found = load_pipeline(json.dumps(data), None, _protos(nodes)).problems
+    assert found == ["node source: operation next declares output message Foo but the proto's rpc next has Num"]
+
+
+def test_a_packaged_message_matches_its_bare_name_in_the_blueprint() -> None:
+    nodes = _nodes()
+    packaged = 'syntax = "proto3";\npackage demo;'
+    protos = {k: v.replace('syntax = "proto3";', packaged) for k, v in _protos(nodes).items()}
+    assert load_pipeline(blueprint(nodes, LINKS), None, protos).problems == []
+
+
+def test_stream_flags_that_disagree_with_the_proto_are_warnings() -> None:
+    nodes = _nodes()
+    data = json.loads(blueprint(nodes, LINKS))
+    data["nodes"][1]["operation_signature_list"][0]["operation_signature"]["output_message_stream"] = True
+    pipeline = load_pipeline(json.dumps(data), None, _protos(nodes))
+    assert pipeline.problems == []
+    assert pipeline.warnings == ["node double: operation double has output_message_stream=true but the proto's "
+                                 "output is not a stream (the proto wins)"]

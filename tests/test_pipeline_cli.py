@@ -146,3 +146,38 @@ def test_run_rejects_an_unknown_image(cache: Path, tmp_path: Path) -> None:
     assert proc.stderr.strip().splitlines() == [
         "ai4cop run: error: node comax1: image 'docker.io/someone/tracker:1' is not an ai4cop component "
         "(repository names: ai4cop-comax, ai4cop-databroker, ai4cop-geotriples, ai4cop-orchestrator)"]
+
+
+def test_blueprint_check_flags_kubernetes_names_and_warns_on_stream_flags(cache: Path, tmp_path: Path) -> None:
+    data = json.loads((ROOT / "blueprint.json").read_text())
+    data["nodes"][0]["operation_signature_list"][0]["operation_signature"]["output_message_stream"] = True
+    warned = tmp_path / "warned.json"
+    warned.write_text(json.dumps(data))
+    proc = subprocess.run(ai4cop("blueprint", "check", str(warned)), capture_output=True, text=True,
+                          env=cli_env(cache), timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[0] == (
+        f"{warned}: warning: node databroker1: operation next_product has output_message_stream=true but the "
+        "proto's output is not a stream (the proto wins)")
+    data["nodes"][1]["container_name"] = "CO_max"
+    data["nodes"][0]["operation_signature_list"][0]["connected_to"][0]["container_name"] = "CO_max"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    proc = subprocess.run(ai4cop("blueprint", "check", str(bad)), capture_output=True, text=True,
+                          env=cli_env(cache), timeout=60)
+    assert proc.returncode == 1
+    assert any("node CO_max: container name is not a DNS-1035 label" in line for line in proc.stdout.splitlines())
+
+
+def test_up_refuses_an_invalid_pipeline_before_starting_anything(cache: Path, tmp_path: Path) -> None:
+    data = json.loads((ROOT / "blueprint.json").read_text())
+    data["nodes"][1]["operation_signature_list"][0]["operation_signature"]["input_message_name"] = "Foo"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    proc = subprocess.run(ai4cop("up", str(bad), "--basepath", str(tmp_path / "out")), capture_output=True,
+                          text=True, env=cli_env(cache), timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "ai4cop up: error: invalid pipeline: node comax1: operation analyze declares input message Foo but the "
+        "proto's rpc analyze has Product"]
+    assert not (tmp_path / "out" / "logs").exists()

@@ -117,6 +117,8 @@ def _check(args: argparse.Namespace) -> int:
             problems.append(str(violation).replace(f"{tmp}/", f"{args.protos or 'proto'}/"))
     for line in problems:
         print(line)
+    for warning in pipeline.warnings:
+        print(f"{args.blueprint}: warning: {warning}")
     if problems:
         return 1
     assert pipeline.blueprint is not None

@@ -13,7 +13,7 @@ from components.common.errors import Ai4copError
 from components.orchestrator.blueprint import Blueprint, Endpoint, parse_blueprint, parse_dockerinfo
 from components.orchestrator.engine import Run, RunOptions
 from components.orchestrator.events import FAILED, Event, EventBus, Subscription
-from components.orchestrator.graph import Plan, build_plan, problems, proto_key
+from components.orchestrator.graph import Plan, build_plan, problems, proto_key, warnings
 from components.orchestrator.protos import NodeProto, parse_protos
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class Pipeline:
     endpoints: dict[str, Endpoint] | None
     protos: dict[str, NodeProto]
     problems: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 
 def _node_protos(blueprint: Blueprint, protofiles: dict[str, str]) -> dict[str, str]:
@@ -79,7 +80,7 @@ def load_pipeline(blueprint_text: str, dockerinfo_text: str | None, protofiles: 
     parsed, errors = parse_protos(_node_protos(blueprint, protofiles))
     protos = {key.removesuffix(".proto"): proto for key, proto in parsed.items()}
     found += problems(blueprint, endpoints, protos, errors)
-    return Pipeline(blueprint, endpoints, protos, found)
+    return Pipeline(blueprint, endpoints, protos, found, warnings(blueprint, protos))
 
 
 class Orchestrator:
@@ -115,6 +116,8 @@ class Orchestrator:
                                         "status": "INVALID_ARGUMENT", "message": self._init_error}))
                 return Status(False, grpc.StatusCode.INVALID_ARGUMENT.value[0], self._init_error)
             assert pipeline.blueprint is not None and pipeline.endpoints is not None
+            for warning in pipeline.warnings:
+                logger.warning("%s", warning)
             self._plan = build_plan(pipeline.blueprint, pipeline.endpoints, pipeline.protos)
             self._init_error = None
             self._run = None

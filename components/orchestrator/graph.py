@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from components.orchestrator.blueprint import Blueprint, Endpoint, Link
+from components.orchestrator.blueprint import Blueprint, Endpoint, Link, Operation
 from components.orchestrator.protos import NodeProto, Rpc
 
 StepKey = tuple[str, str]
+# A container name becomes a Kubernetes Service (and DNS) name on the platform: an RFC 1035 label.
+DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 @dataclass
@@ -19,6 +22,7 @@ class Step:
     endpoint: Endpoint
     source: bool
     sink: bool
+    image: str = ""
     inputs: list[StepKey] = field(default_factory=list)
     outputs: list[StepKey] = field(default_factory=list)
 
@@ -63,6 +67,9 @@ def problems(blueprint: Blueprint, endpoints: dict[str, Endpoint] | None, protos
     if not blueprint.nodes:
         found.append("blueprint has no nodes")
     for name, node in blueprint.nodes.items():
+        if not DNS_1035.match(name):
+            found.append(f"node {name}: container name is not a DNS-1035 label (lowercase letters, digits and '-', "
+                         "starting with a letter, at most 63): Kubernetes rejects it as a Service name")
         key = proto_key(name)
         if key in proto_errors:
             found.append(f"node {name}: {proto_errors[key]}")
@@ -71,9 +78,11 @@ def problems(blueprint: Blueprint, endpoints: dict[str, Endpoint] | None, protos
         if proto is None:
             found.append(f"node {name}: no proto (expected protofiles key {key!r})")
             continue
-        for op in node.operations:
-            if op not in proto.rpcs:
-                found.append(f"node {name}: operation {op} is not an rpc of service {proto.service}")
+        for op in node.operations.values():
+            if op.name not in proto.rpcs:
+                found.append(f"node {name}: operation {op.name} is not an rpc of service {proto.service}")
+            else:
+                found.extend(_signature_problems(name, op, proto.rpcs[op.name]))
         if endpoints is not None and name not in endpoints:
             found.append(f"node {name}: not in dockerinfo (no address to call)")
     for link in blueprint.links:
@@ -84,6 +93,42 @@ def problems(blueprint: Blueprint, endpoints: dict[str, Endpoint] | None, protos
     ]
     if blueprint.nodes and protos and not sources:
         found.append("pipeline has no source (an rpc whose input is Empty)")
+    return found
+
+
+def _same_message(declared: str, actual: str) -> bool:
+    """A blueprint names messages without package; the proto's full name may carry one."""
+    return declared in (actual, actual.rsplit(".", 1)[-1])
+
+
+def _signature_problems(node: str, op: Operation, rpc: Rpc) -> list[str]:
+    found = []
+    for what, declared, actual in (("input", op.input_message, rpc.input_type),
+                                   ("output", op.output_message, rpc.output_type)):
+        if declared and not _same_message(declared, actual):
+            found.append(f"node {node}: operation {op.name} declares {what} message {declared} but the proto's "
+                         f"rpc {rpc.name} has {actual}")
+    return found
+
+
+def warnings(blueprint: Blueprint, protos: dict[str, NodeProto]) -> list[str]:
+    """Differences that do not stop a run: stream flags that disagree with the proto.
+
+    The design studio links operations without looking at ``stream``, and the orchestrator calls each rpc as
+    its proto declares it, so a wrong flag in the blueprint is harmless but worth telling.
+    """
+    found = []
+    for name, node in blueprint.nodes.items():
+        proto = protos.get(name)
+        for op in node.operations.values():
+            rpc = proto.rpcs.get(op.name) if proto is not None else None
+            if rpc is None:
+                continue
+            for what, declared, actual in (("input", op.input_stream, rpc.input_stream),
+                                           ("output", op.output_stream, rpc.output_stream)):
+                if declared != actual:
+                    found.append(f"node {name}: operation {op.name} has {what}_message_stream={str(declared).lower()}"
+                                 f" but the proto's {what} is {'' if actual else 'not '}a stream (the proto wins)")
     return found
 
 
@@ -119,7 +164,7 @@ def build_plan(blueprint: Blueprint, endpoints: dict[str, Endpoint], protos: dic
             proto = protos[node]
             rpc = proto.rpcs[op]
             steps[(node, op)] = Step(node, rpc, endpoints[node], source=proto.is_empty(rpc.input_type),
-                                     sink=proto.is_empty(rpc.output_type))
+                                     sink=proto.is_empty(rpc.output_type), image=blueprint.nodes[node].image)
         return steps[(node, op)]
 
     for name, node in blueprint.nodes.items():

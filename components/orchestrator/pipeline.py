@@ -20,7 +20,7 @@ from typing import Any
 from components.common.errors import InvalidInput
 from components.common.registry import COMPONENTS
 from components.orchestrator.blueprint import Blueprint, Endpoint, dump_dockerinfo, parse_blueprint
-from components.orchestrator.core import Configuration, Orchestrator
+from components.orchestrator.core import Configuration, Orchestrator, load_pipeline
 from components.orchestrator.engine import Run, RunOptions
 from components.orchestrator.graph import Plan
 from components.orchestrator.local import ORCHESTRATOR, LocalDeployment, components_of
@@ -76,8 +76,14 @@ class LocalPipeline:
 
     @classmethod
     def prepare(cls, blueprint_text: str, log_dir: Path) -> LocalPipeline:
+        """The pipeline of a blueprint whose nodes are all our components; ``InvalidInput`` listing its
+        problems (as ``ai4cop blueprint check`` would) before anything is started."""
         blueprint = parse_blueprint(blueprint_text)
-        return cls(blueprint_text, blueprint, components_of(blueprint), LocalDeployment(log_dir))
+        pipeline = cls(blueprint_text, blueprint, components_of(blueprint), LocalDeployment(log_dir))
+        found = load_pipeline(blueprint_text, None, pipeline.protofiles()).problems
+        if found:
+            raise InvalidInput("invalid pipeline: " + "; ".join(found))
+        return pipeline
 
     def start(self, environments: NodeEnv, *, orchestrator: bool = False, timeout: float = 60.0) -> None:
         """Start every node (and the orchestrator) and wait until all are healthy."""
