@@ -1,23 +1,32 @@
 """Shared fixtures of the comax tests: small synthetic products with planted traps, a loopback S3 server
-(moto server mode) and a loopback HTTP server with Range support, and an independent brute-force answer."""
+(moto server mode) and a loopback HTTP server with Range support, an independent brute-force answer, and served
+analyzers (real gRPC and HTTP servers on port 0)."""
 
 from __future__ import annotations
 
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+import grpc
+import httpx
 import numpy as np
 import pytest
 import shapely
 
+from components.comax.app import Settings, build
 from components.comax.sample import Pixel, Plant, pixel_at, write_product
+from components.common import contract
+from components.common.aoi import isoformat
+from components.common.server import create_server
+from components.common.web import WebServer, create_web_app
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 AOI = "POLYGON ((8 42, 14 42, 14 47, 8 47, 8 42))"
@@ -231,3 +240,56 @@ def http_no_range_server(products: Products) -> Iterator[tuple[str, type[NoRange
     yield f"http://127.0.0.1:{server.server_address[1]}", handler
     server.shutdown()
     server.server_close()
+
+
+class Served:
+    """One analyzer served as in production: its gRPC server and its web app, each on a free port."""
+
+    def __init__(self, settings: Settings):
+        component = build(settings)
+        self.component = component
+        self.server, port = create_server(component.services, settings)
+        self.server.start()
+        self.web = WebServer(create_web_app("comax", component.web_app), "127.0.0.1", 0)
+        self.web.start()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.stub = contract.services().COMaxStub(self.channel)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.web.port}", timeout=10)
+        self.stopped = False
+
+    def analyze(self, href: str, aoi: str = AOI, window: tuple[datetime, datetime] | None = None,
+                **extra: Any) -> Any:
+        """``COMax.analyze`` of one Product for ``aoi`` and ``window`` (none: the whole product)."""
+        fields = {"href": href, "aoi_wkt": aoi, **extra}
+        if window is not None:
+            fields.update(query_start=isoformat(window[0]), query_end=isoformat(window[1]))
+        return self.stub.analyze(contract.messages().Product(**fields), timeout=30)
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        self.http.close()
+        self.channel.close()
+        self.server.stop(0)
+        self.web.stop()
+        for hook in self.component.on_stop:
+            hook()
+
+
+@pytest.fixture
+def serve_comax(products: Products, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Served]]:
+    """Start analyzers reading ``products.folder`` (and S3 at ``s3_url``); all are stopped after the test."""
+    monkeypatch.delenv("SHARED_FOLDER_PATH", raising=False)
+    started: list[Served] = []
+
+    def start(results: Path | None, s3_url: str = "", **settings: Any) -> Served:
+        served = Served(Settings(host="127.0.0.1", port=0, results_folder=results, data_folder=products.folder,
+                                 s3_endpoint=s3_url or None, s3_access_key="test", s3_secret_key="test",
+                                 s3_region="us-east-1", **settings))
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.stop()

@@ -5,6 +5,8 @@ Pure functions and small types on numpy arrays; no I/O and no transports.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -54,8 +56,19 @@ class Query:
 
     @property
     def key(self) -> tuple[str, str, str, float, str]:
-        """Identity of the question asked (results of different questions are not aggregated)."""
-        return (self.aoi_wkt, _iso(self.start), _iso(self.end), self.qa_min, self.pixel)
+        """Identity of the question asked (results of different questions are not aggregated).
+
+        The AOI counts as geometry, not text: normalized (ring start and orientation, part order) and rounded to
+        1e-7 degrees, so a bbox and the same POLYGON, or the same ring written from another vertex, are one
+        question.
+        """
+        aoi = shapely.to_wkt(shapely.normalize(self.aoi), rounding_precision=7, trim=True)
+        return (aoi, _iso(self.start), _iso(self.end), self.qa_min, self.pixel)
+
+    @property
+    def question_id(self) -> str:
+        """A short stable name of ``key`` (the same in every process), used for files and in the REST API."""
+        return hashlib.sha256(json.dumps(self.key).encode()).hexdigest()[:16]
 
     @property
     def crosses_antimeridian(self) -> bool:

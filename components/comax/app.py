@@ -6,13 +6,15 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
 from components.comax.analysis import ProductResult, Query, Summary
 from components.comax.report import analyze_product
+from components.comax.results_folder import FolderStore
 from components.comax.sources import SourceConfig, Sources
 from components.comax.state import ResultBook
 from components.common import contract
+from components.common.aoi import parse_aoi, parse_time, parse_window
 from components.common.errors import InvalidInput, grpc_errors
 from components.common.server import Component, ServiceBinding
 from components.common.settings import ComponentSettings, SecretStr, SettingsConfigDict
@@ -29,7 +31,7 @@ class Settings(ComponentSettings):
         default=None, validation_alias=AliasChoices("COMAX_RESULTS_FOLDER", "SHARED_FOLDER_PATH", "results_folder"))
     data_folder: Path | None = Field(
         default=None, validation_alias=AliasChoices("COMAX_DATA_FOLDER", "SHARED_FOLDER_PATH", "data_folder"))
-    qa_min: float = 0.5
+    qa_min: float = Field(default=0.5, ge=0.0, le=1.0)
     pixel: Literal["centre", "footprint"] = "centre"
     aoi: str | None = None
     start: str | None = None
@@ -43,6 +45,30 @@ class Settings(ComponentSettings):
     cache_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
     max_gap_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
     max_requests: int = Field(default=16, ge=1, le=256)
+
+    @field_validator("aoi")
+    @classmethod
+    def _valid_aoi(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            try:
+                parse_aoi(value)
+            except InvalidInput as err:
+                raise ValueError(str(err)) from err
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _valid_time(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value.strip():
+            start = info.data.get("start") if info.field_name == "end" else None
+            try:
+                if start and start.strip():
+                    parse_window(start, value)
+                else:
+                    parse_time(value, str(info.field_name))
+            except InvalidInput as err:
+                raise ValueError(str(err)) from err
+        return value
 
     def source_config(self) -> SourceConfig:
         return SourceConfig(
@@ -61,7 +87,7 @@ class COMaxService:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.sources = Sources(settings.source_config())
-        self.book = ResultBook(settings.results_folder)
+        self.book = ResultBook(FolderStore(settings.results_folder) if settings.results_folder else None)
 
     def query_for(self, aoi: str, start: str, end: str) -> Query:
         """The question for one product: its own AOI/window, else the configured defaults."""

@@ -60,7 +60,9 @@ def format_text(summary: Summary) -> str:
     """A few readable lines: the overall maximum, then one line per product."""
     data = summary.to_dict()
     lines = []
-    if data["max_mol_m2"] is None:
+    if summary.products and all(p.error for p in summary.products):
+        lines.append(f"no source could be read ({len(summary.products)} tried)")
+    elif data["max_mol_m2"] is None:
         lines.append(f"no valid pixel in the AOI ({data['valid_pixels']} valid pixels)")
     else:
         lines.append(f"max CO {data['max_mol_m2']:.6g} mol m-2 ({data['max_molecules_cm2']:.4g} molecules cm-2) "

@@ -141,6 +141,8 @@ class Sources:
             path = (folder / path) if not path.is_absolute() else path
             if not path.resolve().is_relative_to(folder.resolve()):
                 raise PermissionDenied(f"{text}: local files must lie inside the data folder {folder}")
+        if path.is_dir():
+            raise InvalidInput(f"{text}: is a folder; give the product files in it (e.g. {text.rstrip('/')}/*.nc)")
         if not path.is_file():
             raise NotFound(f"{text}: no such file")
         return path

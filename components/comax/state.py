@@ -1,91 +1,165 @@
-"""The running aggregate of a served analyzer: per-product results for one question, persisted atomically."""
+"""The results of a served analyzer, per question (AOI, window, QA threshold, pixel rule).
+
+A ``ResultBook`` keeps every question's per-product results and knows the current question (the one asked last);
+the aggregate of a question is computed from its product results when asked. Where the results live is a
+``ResultStore``: in memory (one process), or a folder shared by every replica (``FolderStore``), so each replica's
+reply and ``GET /api/result`` cover the products every replica analysed.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import tempfile
+import hashlib
 import threading
-from pathlib import Path
-from typing import Any
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 from components.comax.analysis import ProductResult, Query, Summary
+from components.common.errors import NotFound
 
-logger = logging.getLogger(__name__)
 
-RESULTS_FILE = "comax-results.json"
+@dataclass(frozen=True)
+class Question:
+    """What a set of results answers; ``id`` is ``Query.question_id``."""
+
+    id: str
+    aoi_wkt: str
+    start: str | None
+    end: str | None
+    qa_min: float
+    pixel: str
+
+    @classmethod
+    def of(cls, query: Query) -> Question:
+        _, start, end, qa_min, pixel = query.key
+        return cls(query.question_id, query.aoi_wkt, start or None, end or None, qa_min, pixel)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self, products: list[ProductResult]) -> Summary:
+        return Summary(aoi_wkt=self.aoi_wkt, start=self.start, end=self.end, products=products)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A product result and when it was recorded (results are listed in that order)."""
+
+    at: float
+    result: ProductResult
+
+
+def product_id(result: ProductResult) -> str:
+    """The identity of a product within a question: its href, else its name (analysed again = replaced)."""
+    return hashlib.sha256((result.href or result.product).encode()).hexdigest()[:16]
+
+
+class ResultStore(Protocol):
+    """Where a ``ResultBook`` keeps questions and product results."""
+
+    def put(self, question: Question, result: ProductResult) -> None:
+        """Record ``result`` (replacing the same product's earlier one) and make ``question`` current."""
+
+    def products(self, question_id: str) -> list[Recorded]:
+        """The question's product results (any order); empty for an unknown question."""
+
+    def question(self, question_id: str) -> Question | None: ...
+
+    def questions(self) -> list[Question]: ...
+
+    def current(self) -> str | None:
+        """The id of the question asked last, if any."""
+
+    def delete(self, question_id: str) -> bool:
+        """Forget the question and its results; False when it was not known."""
+
+
+class MemoryStore:
+    """Results of this process only (no results folder configured)."""
+
+    def __init__(self) -> None:
+        self._questions: dict[str, Question] = {}
+        self._results: dict[str, dict[str, Recorded]] = {}
+        self._current: str | None = None
+
+    def put(self, question: Question, result: ProductResult) -> None:
+        self._questions.setdefault(question.id, question)
+        self._results.setdefault(question.id, {})[product_id(result)] = Recorded(time.time(), result)
+        self._current = question.id
+
+    def products(self, question_id: str) -> list[Recorded]:
+        return list(self._results.get(question_id, {}).values())
+
+    def question(self, question_id: str) -> Question | None:
+        return self._questions.get(question_id)
+
+    def questions(self) -> list[Question]:
+        return list(self._questions.values())
+
+    def current(self) -> str | None:
+        return self._current
+
+    def delete(self, question_id: str) -> bool:
+        self._results.pop(question_id, None)
+        if self._current == question_id:
+            self._current = None
+        return self._questions.pop(question_id, None) is not None
 
 
 class ResultBook:
-    """Thread-safe results of every product analysed for the current question (AOI, window, QA, pixel rule).
+    """Thread-safe results of every question asked; the aggregate of one question on demand.
 
-    A product analysed again replaces its earlier result; a different question starts a new aggregate. With a
-    folder, the book is saved after every change (write to a temporary file, then rename) and loaded at start.
+    The default store keeps them in memory; ``components.comax.results_folder.FolderStore`` keeps one file per
+    product in a folder, so they survive a restart and are shared by every process using the same folder.
     """
 
-    def __init__(self, folder: Path | None = None):
+    def __init__(self, store: ResultStore | None = None):
         self._lock = threading.Lock()
-        self._path = folder / RESULTS_FILE if folder is not None else None
-        self._key: list[Any] | None = None
-        self._summary = Summary()
-        if self._path is not None:
-            self._load(self._path)
+        self._store: ResultStore = store if store is not None else MemoryStore()
 
     def add(self, query: Query, result: ProductResult) -> Summary:
-        """Record ``result`` under ``query`` and return a snapshot of the aggregate."""
-        key: list[Any] = list(query.key)
+        """Record ``result`` under ``query``'s question and return that question's aggregate."""
+        question = Question.of(query)
         with self._lock:
-            if key != self._key:
-                if self._key is not None:
-                    logger.info("new question (AOI/window/QA/pixel changed): starting a new aggregate")
-                self._key = key
-                self._summary = Summary(aoi_wkt=query.aoi_wkt, start=key[1] or None, end=key[2] or None)
-            products = [p for p in self._summary.products if (p.href or p.product) != (result.href or result.product)]
-            self._summary.products = [*products, result]
-            self._save()
-            return self.summary_locked()
+            self._store.put(question, result)
+            return self._summary(question)
 
-    def summary(self) -> Summary:
+    def summary(self, question_id: str | None = None) -> Summary:
+        """The aggregate of a question (default: the current one; empty before any); ``NotFound`` if unknown."""
         with self._lock:
-            return self.summary_locked()
+            qid = question_id or self._store.current()
+            if qid is None:
+                return Summary()
+            question = self._store.question(qid)
+            if question is None:
+                if question_id is None:
+                    return Summary()
+                raise NotFound(f"no results for question {question_id!r}; GET /api/questions lists them")
+            return self._summary(question)
 
-    def summary_locked(self) -> Summary:
-        s = self._summary
-        return Summary(aoi_wkt=s.aoi_wkt, start=s.start, end=s.end, products=list(s.products))
-
-    def reset(self) -> None:
+    def questions(self) -> list[dict[str, Any]]:
+        """Every question with results: its id and terms, how many products, whether it is the current one."""
         with self._lock:
-            self._key = None
-            self._summary = Summary()
-            self._save()
+            current = self._store.current()
+            listed = [{**q.to_dict(), "products_analyzed": len(self._store.products(q.id)), "current": q.id == current}
+                      for q in self._store.questions()]
+        return sorted(listed, key=lambda q: (not q["current"], q["id"]))
 
-    def _save(self) -> None:
-        if self._path is None:
-            return
-        data = {"key": self._key, **self._summary.to_dict()}
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{RESULTS_FILE}.", dir=self._path.parent)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(data, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self._path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    def reset(self, question_id: str | None = None) -> None:
+        """Forget one question's results (default: the current question's); ``NotFound`` for an unknown id."""
+        with self._lock:
+            qid = question_id or self._store.current()
+            if not (qid and self._store.delete(qid)) and question_id is not None:
+                raise NotFound(f"no results for question {question_id!r}")
 
-    def _load(self, path: Path) -> None:
-        if not path.exists():
-            return
-        try:
-            data = json.loads(path.read_text())
-            products = [ProductResult(**p) for p in data.get("products", [])]
-        except (OSError, ValueError, TypeError) as err:
-            logger.warning("ignoring unreadable results file %s: %s", path, err)
-            return
-        self._key = data.get("key")
-        self._summary = Summary(aoi_wkt=data.get("aoi_wkt", ""), start=data.get("start"), end=data.get("end"),
-                                products=products)
-        logger.info("loaded %d product results from %s", len(products), path)
+    def reset_all(self) -> int:
+        """Forget every question; returns how many there were."""
+        with self._lock:
+            questions = self._store.questions()
+            for question in questions:
+                self._store.delete(question.id)
+            return len(questions)
+
+    def _summary(self, question: Question) -> Summary:
+        recorded = sorted(self._store.products(question.id), key=lambda r: (r.at, r.result.product))
+        return question.summary([r.result for r in recorded])

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 import shapely
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import HTMLResponse
 
 from components.comax.analysis import Summary
@@ -19,18 +19,28 @@ def create_router_app(book: ResultBook) -> FastAPI:
     app = FastAPI(title="ai4cop comax", description="Maximum Sentinel-5P CO column over an area and period")
     router = APIRouter(prefix="/api", tags=["comax"])
 
-    @router.get("/result", summary="The aggregate over every product analysed for the current question")
-    def get_result() -> dict[str, Any]:
-        return book.summary().to_dict()
+    which = Query(None, description="a question id from GET /api/questions (default: the question asked last)")
 
-    @router.get("/products", summary="Per-product results")
-    def get_products() -> list[dict[str, Any]]:
-        return [p.to_dict() for p in book.summary().products]
+    @router.get("/result", summary="The aggregate over every product analysed for a question")
+    def get_result(question: str | None = which) -> dict[str, Any]:
+        return book.summary(question).to_dict()
 
-    @router.delete("/result", summary="Forget every result")
-    def delete_result() -> dict[str, Any]:
-        book.reset()
+    @router.get("/products", summary="Per-product results of a question")
+    def get_products(question: str | None = which) -> list[dict[str, Any]]:
+        return [p.to_dict() for p in book.summary(question).products]
+
+    @router.delete("/result", summary="Forget a question's results (default: the question asked last)")
+    def delete_result(question: str | None = which) -> dict[str, Any]:
+        book.reset(question)
         return {"reset": True}
+
+    @router.get("/questions", summary="Every question with results (AOI, window, QA, pixel rule), current first")
+    def get_questions() -> list[dict[str, Any]]:
+        return book.questions()
+
+    @router.delete("/questions", summary="Forget every question's results")
+    def delete_questions() -> dict[str, Any]:
+        return {"reset": True, "questions": book.reset_all()}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
