@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import h5py
@@ -102,3 +103,11 @@ def test_sample_cli(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert len(lines) == 2 and all(NAME.search(line) for line in lines)
     assert main(["sample", "s5p-co", str(tmp_path), "--days", "0"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_modules_stay_small() -> None:
+    # the house limit (STYLE.md 12): a module past ~400 lines holds two ideas
+    folder = Path(__file__).resolve().parent.parent / "components" / "comax"
+    sizes = {path.name: len(path.read_text().splitlines()) for path in folder.glob("*.py")}
+    assert {"sample.py", "sample_fields.py", "sample_layout.py"} <= set(sizes)
+    assert max(sizes.values()) <= 400, sizes
