@@ -164,3 +164,38 @@ def test_collector_thresholds_raised_during_conversions_and_restored(stub, share
     write_geojson(shared)
     assert len(list(stub.convert(messages().GeoData(path="places.geojson")))) > 1
     assert gc.get_threshold() == before and gc.isenabled()
+
+
+def test_write_behind_keeps_order_and_raises_write_errors() -> None:
+    from components.geotriples_adapter.output import write_behind
+
+    written: list[bytes] = []
+    write_behind((f"chunk {i}\n" for i in range(50)), written.append, depth=2)
+    assert b"".join(written) == "".join(f"chunk {i}\n" for i in range(50)).encode()
+
+    def full(_data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    produced: list[int] = []
+
+    def chunks() -> Iterator[str]:
+        for i in range(1000):
+            produced.append(i)
+            yield "x"
+
+    with pytest.raises(OSError, match="No space left"):
+        write_behind(chunks(), full, depth=2)
+    assert len(produced) < 1000  # the conversion stops soon after the first failed write
+
+
+def test_cli_output_to_a_closed_pipe(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    feature = {"type": "Feature", "properties": {"n": 1}, "geometry": {"type": "Point", "coordinates": [1, 2]}}
+    source = tmp_path / "many.geojson"
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": [feature] * 5000}))  # > a pipe's buffer
+    done = subprocess.run(f"{sys.executable} -m onboarding.cli geotriples convert {source} | head -c 10",
+                          shell=True, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0 and len(done.stdout) == 10 and "Traceback" not in done.stderr

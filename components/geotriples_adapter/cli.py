@@ -81,14 +81,15 @@ def _write(conversion: Any, output: Path | None) -> int:
 
 
 def _copy(conversion: Any, output: Path | None) -> None:
+    from components.geotriples_adapter.output import write_behind
+
     if output:
-        with output.open("w", encoding="utf-8") as handle:
-            for chunk in conversion.chunks():
-                handle.write(chunk)
+        with output.open("wb") as handle:
+            write_behind(conversion.chunks(), handle.write)
     else:
-        for chunk in conversion.chunks():
-            sys.stdout.write(chunk)
         sys.stdout.flush()
+        write_behind(conversion.chunks(), sys.stdout.buffer.write)
+        sys.stdout.buffer.flush()
 
 
 def _dump(args: argparse.Namespace) -> int:
