@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
 from components.common.errors import Ai4copError
+from components.common.settings import describe_invalid
 
 # Each module has ``register(subparsers)`` adding commands whose handler (``func``) returns an exit code.
 # Heavy imports stay inside the handlers so that ``ai4cop --help`` is fast.
@@ -44,11 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args.command, str(err))
     except ValidationError as err:
         # settings from the environment (COMAX_QA_MIN=abc ...): name the variable and what is wrong
-        first = err.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        names = [name for name in os.environ if name.upper().endswith(f"_{field.upper()}")]
-        where = f" ({', '.join(sorted(names))})" if names else ""
-        return _fail(args.command, f"invalid setting {field}{where}: {first['msg']}")
+        return _fail(args.command, describe_invalid(err))
     except BrokenPipeError:
         # the reader went away (ai4cop ... | head): not an error worth a traceback
         sys.stderr.close()

@@ -53,3 +53,12 @@ def test_sigterm_stops_the_server_gracefully(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "signal SIGTERM: shutting down" in err
     assert err.index("shutting down") < err.index("empty stopped")
+
+
+def test_container_entry_point_reports_bad_settings_in_one_line() -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "COMAX_QA_MIN": "abc"}
+    proc = subprocess.run([sys.executable, "-m", "components.comax"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "comax: invalid setting qa_min (COMAX_QA_MIN)" in proc.stderr

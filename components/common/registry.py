@@ -5,10 +5,14 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 from types import ModuleType
 
-from components.common.errors import InvalidInput
+from pydantic import ValidationError
+
+from components.common.errors import Ai4copError, InvalidInput
 from components.common.server import serve
+from components.common.settings import describe_invalid
 
 # Each module defines ``Settings`` (a ComponentSettings with its env prefix) and
 # ``build(settings) -> components.common.server.Component``.
@@ -47,4 +51,11 @@ def serve_component(name: str, port: int | None = None, web_port: int | None = N
 def main(name: str) -> None:
     """``python -m components.<name>``: the container entry point."""
     configure_logging()
-    serve_component(name)
+    try:
+        serve_component(name)
+    except ValidationError as err:
+        logging.getLogger(__name__).error("%s: %s", name, describe_invalid(err))
+        sys.exit(2)
+    except Ai4copError as err:
+        logging.getLogger(__name__).error("%s: %s", name, err)
+        sys.exit(2)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+import os
+
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ComponentSettings", "SecretStr", "SettingsConfigDict"]
+__all__ = ["ComponentSettings", "SecretStr", "SettingsConfigDict", "describe_invalid"]
 
 
 class ComponentSettings(BaseSettings):
@@ -23,3 +25,12 @@ class ComponentSettings(BaseSettings):
     web_port: int = 8062
     grace_seconds: float = 5.0
     max_workers: int = 16
+
+
+def describe_invalid(err: ValidationError) -> str:
+    """One line for settings that failed validation, naming the environment variable that set them."""
+    first = err.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    names = [name for name in os.environ if name.upper().endswith(f"_{field.upper()}")]
+    where = f" ({', '.join(sorted(names))})" if names else ""
+    return f"invalid setting {field}{where}: {first['msg']}"
