@@ -214,3 +214,21 @@ def test_array_blocks_leave_other_layouts_to_ijson(tmp_path: Path, text: str) ->
     path = tmp_path / "f.json"
     path.write_text(text, encoding="utf-8")
     assert array_objects(path, "features") is None
+
+
+def test_array_blocks_items_longer_than_a_block_and_errors_inside(tmp_path: Path) -> None:
+    from components.common.errors import UnreadableData
+    from components.geotriples_adapter.jsonarray import array_objects
+
+    features = [{"p": {"long": "y" * 5000, "nested": [{"a": i} for i in range(300)]}}, {"p": {}}] * 3
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps({"features": features}), encoding="utf-8")
+    items = array_objects(path, "features", 16)
+    assert items is not None and list(items) == features
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"features": [' + ", ".join(['{"a": 1}'] * 50) + ', {"a": nope}, ' +
+                      ", ".join(['{"a": 2}'] * 5000) + "]}", encoding="utf-8")
+    items = array_objects(broken, "features", 64)
+    assert items is not None
+    with pytest.raises(UnreadableData, match=r"broken\.json is not valid JSON"):
+        list(items)

@@ -43,9 +43,17 @@ def _items(path: Path, head: bytes, start: int, size: int) -> Iterator[Any]:
     with path.open("rb") as handle:
         handle.seek(start + 1)
         buffer = b""
+        retry_at = 0
         while block := handle.read(size):
             buffer += block
-            items, end = _last_items(buffer, decode) or _one_by_one(buffer)
+            if len(buffer) < retry_at:
+                continue
+            try:
+                items, end = _last_items(buffer, decode) or _one_by_one(buffer)
+            except UnreadableData as err:
+                raise UnreadableData(f"{path.name} is not valid JSON: {err}") from err
+            # an item longer than the buffer: read twice as much before looking again (linear, not quadratic)
+            retry_at = 0 if items else 2 * len(buffer)
             yield from items
             rest = buffer[end:].lstrip(_SPACE)
             buffer = rest[1:] if rest[:1] == b"," else rest
@@ -89,16 +97,24 @@ def _one_by_one(buffer: bytes) -> tuple[list[Any], int]:
         text = buffer[:err.start].decode("utf-8")  # a character cut at the block's end comes whole next time
     scan = json.JSONDecoder().raw_decode
     items: list[Any] = []
-    position = consumed = 0
+    consumed = 0
+    position = len(text) - len(text.lstrip())
+    if text[position:position + 1] == "]":
+        return items, consumed  # the end of the array: the tail is read last
     while True:
-        while position < len(text) and text[position] in " \t\r\n,":
-            position += 1
         try:
             item, position = scan(text, position)
-        except ValueError:
+        except json.JSONDecodeError as err:
+            # cut off by the end of the buffer (a string still open, or an error near the end): read on
+            if not err.msg.startswith("Unterminated string") and err.pos < len(text) - 64:
+                raise UnreadableData(str(err)) from err
             break
         items.append(item)
         consumed = position
+        rest = text[position:].lstrip()
+        if not rest.startswith(","):
+            break
+        position = len(text) - len(rest[1:].lstrip())
     return items, len(text[:consumed].encode())
 
 
