@@ -36,8 +36,6 @@ from components.geotriples_adapter.terms import STRDF_WKT, WKT_LITERAL, blank, i
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_GRAPH", "Engine", "Options", "Quad", "Stats"]  # Quad: re-exported for callers
-
 DEFAULT_GRAPH = "http://www.w3.org/ns/r2rml#defaultGraph"
 
 
