@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import sys
 import threading
 import time
@@ -71,6 +72,7 @@ class TestComponent:
     rpcs: list[RpcSpec]
     port: int = 0
     num_name: str = "Num"
+    host: str = "127.0.0.1"
     server: grpc.Server | None = None
     received: list[int] = field(default_factory=list)
 
@@ -84,9 +86,11 @@ class TestComponent:
                 (True, True): grpc.stream_stream_rpc_method_handler,
             }[(rpc.input_stream, rpc.output_stream)]
             handlers[rpc.name] = factory(rpc.handler)
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        # The ping policy of our components' servers (components.common.server), for keepalive tests.
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8),
+                                  options=[("grpc.http2.min_ping_interval_without_data_ms", 500)])
         self.server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(self.service, handlers)])
-        self.port = self.server.add_insecure_port(f"127.0.0.1:{self.port}")
+        self.port = self.server.add_insecure_port(f"{self.host}:{self.port}")
         self.server.start()
         return self
 
@@ -171,8 +175,10 @@ def collector(into: list[int]) -> RpcSpec:
     return RpcSpec("collect", collect, output_type="Empty")
 
 
-def blueprint(nodes: dict[str, TestComponent], links: list[tuple[str, str]], *, legacy: bool = False) -> str:
-    """Blueprint JSON (Graphene format; ``legacy`` drops stream flags and Graphene keys)."""
+def blueprint(nodes: dict[str, TestComponent], links: list[tuple[str, str]], *, legacy: bool = False,
+              images: dict[str, str] | None = None) -> str:
+    """Blueprint JSON (Graphene format; ``legacy`` drops stream flags and Graphene keys); node images are
+    ``test/<node>:1`` unless given in ``images``."""
     out: list[dict[str, Any]] = []
     for name, comp in nodes.items():
         ops = []
@@ -186,7 +192,7 @@ def blueprint(nodes: dict[str, TestComponent], links: list[tuple[str, str]], *, 
             ops.append({"operation_signature": sig,
                         "connected_to": [{"container_name": n, "operation_signature": {"operation_name": o}}
                                          for n, o in targets]})
-        out.append({"container_name": name, "node_type": "MLModel", "image": f"test/{name}:1",
+        out.append({"container_name": name, "node_type": "MLModel", "image": (images or {}).get(name, f"test/{name}:1"),
                     "proto_uri": f"org/{name}.proto", "operation_signature_list": ops})
     data: dict[str, Any] = {"name": "test", "version": "1", "nodes": out}
     if legacy:
@@ -204,6 +210,93 @@ def dockerinfo(nodes: dict[str, TestComponent], *, string_ports: bool = True) ->
 
 def protofiles(nodes: dict[str, TestComponent]) -> dict[str, str]:
     return {f"{n}.proto": c.proto for n, c in nodes.items()}
+
+
+class DnsServer:
+    """A tiny DNS server on loopback (UDP) answering A queries from ``records``, as a cluster DNS answers for a
+    headless Service: one name, every pod's address. gRPC's resolver asks it when the target names it:
+    ``dns://127.0.0.1:<port>/<name>:<grpc port>``."""
+
+    def __init__(self, records: dict[str, list[str]]):
+        self.records = records
+        self.queries: list[str] = []
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = int(self._sock.getsockname()[1])
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                data, peer = self._sock.recvfrom(512)
+            except OSError:
+                return
+            self._sock.sendto(self._answer(data), peer)
+
+    def _answer(self, query: bytes) -> bytes:
+        ident = struct.unpack(">H", query[:2])[0]
+        labels, i = [], 12
+        while query[i]:
+            labels.append(query[i + 1:i + 1 + query[i]].decode())
+            i += 1 + query[i]
+        qtype = struct.unpack(">H", query[i + 1:i + 3])[0]
+        question, name = query[12:i + 5], ".".join(labels).lower()
+        self.queries.append(name)
+        addresses = self.records.get(name, []) if qtype == 1 else []  # A records only (AAAA: none)
+        answers = b"".join(b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 5, 4) + socket.inet_aton(a) for a in addresses)
+        rcode = 0 if name in self.records else 3  # NXDOMAIN for other names
+        return struct.pack(">HHHHHH", ident, 0x8180 | rcode, 1, len(addresses), 0, 0) + question + answers
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+class FreezingProxy:
+    """A TCP relay to ``127.0.0.1:target`` that can go silent: ``freeze`` stops forwarding in both directions
+    and refuses new connections, but never closes the open ones, as when a pod or node is lost without a reset."""
+
+    def __init__(self, target: int):
+        self.target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._frozen = threading.Event()
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self._frozen.is_set():  # a thread blocked in accept() may outlive close(): refuse explicitly
+                client.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        while True:
+            try:
+                data = src.recv(65536)
+                if not data:
+                    return
+                if not self._frozen.is_set():
+                    dst.sendall(data)
+            except OSError:
+                return
+
+    def freeze(self) -> None:
+        self._frozen.set()
+        self._listener.close()
+
+    def close(self) -> None:
+        self.freeze()
+        for sock in self._sockets:
+            sock.close()
 
 
 # A client in the shape of the platform's orchestrator_client.py: it knows only orchestrator.proto (compiled by

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,9 @@ from components.orchestrator.core import Configuration, Orchestrator
 from components.orchestrator.engine import RunOptions
 from components.orchestrator.events import Event
 from tests.orchestrator_helpers import (
+    DnsServer,
+    FreezingProxy,
+    RpcSpec,
     TestComponent,
     blueprint,
     collector,
@@ -25,9 +29,11 @@ from tests.orchestrator_helpers import (
     doubler,
     free_port,
     negator,
+    num,
     protofiles,
     splitter,
     totaler,
+    value,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -292,3 +298,105 @@ def test_an_observer_that_initializes_right_after_a_run_follows_the_new_run(star
     events = _run(orch, config)  # observes after the first run ended, then initializes at once
     assert {e.run for e in events if e.run} == {"run-2"}
     assert events[-1].name == "run.finished"
+
+
+def _recording_doubler(calls: list[float], delay: float) -> RpcSpec:
+    """``double`` that records when each call arrived (to see which backend got it and how calls overlap)."""
+
+    def double(request: bytes, context: object) -> bytes:
+        calls.append(time.monotonic())
+        time.sleep(delay)
+        return num(2 * value(request))
+
+    return RpcSpec("double", double)
+
+
+def test_calls_to_a_scaled_node_are_spread_over_every_address_of_its_name(started: list[TestComponent]) -> None:
+    """A headless Service on loopback: one name, two addresses, from a real DNS server that gRPC asks."""
+    port = free_port()
+    first: list[float] = []
+    second: list[float] = []
+    replicas = [TestComponent("Doubler", [_recording_doubler(first, 0.3)], port=port, host="127.0.0.1"),
+                TestComponent("Doubler", [_recording_doubler(second, 0.3)], port=port, host="127.0.0.2")]
+    got: list[int] = []
+    nodes = _start(started, source=TestComponent("Counter", [counter(8)]), comax1=replicas[0],
+                   sink=TestComponent("Collector", [collector(got)]))
+    started.append(replicas[1].start())
+    dns = DnsServer({"comax1": ["127.0.0.1", "127.0.0.2"]})
+    try:
+        info = json.loads(dockerinfo(nodes))
+        for entry in info["docker_info_list"]:
+            if entry["container_name"] == "comax1":
+                entry["ip_address"] = f"dns://127.0.0.1:{dns.port}/comax1"  # what `comax1:8061` is in a cluster
+        config = Configuration(blueprint(nodes, [("source.next", "comax1.double"), ("comax1.double", "sink.collect")]),
+                               json.dumps(info), protofiles(nodes))
+        orch = Orchestrator(RunOptions(node_concurrency={"comax1": 2}))
+        events = _run(orch, config)
+    finally:
+        dns.close()
+    assert events[-1].name == "run.finished"
+    assert sorted(got) == [2, 4, 6, 8, 10, 12, 14, 16]
+    assert "comax1" in dns.queries
+    assert len(first) >= 2 and len(second) >= 2 and len(first) + len(second) == 8
+    run = orch.current_run
+    assert run is not None and run.ended_at - run.started_at < 8 * 0.3 * 0.75  # calls overlapped
+    assert [e.name for e in events].count("thread.start") == 1 + 2 + 1  # 2 workers for comax1 only
+
+
+def test_node_concurrency_comes_from_the_orchestrator_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from components.orchestrator.app import Settings
+
+    monkeypatch.setenv("ORCHESTRATOR_NODE_CONCURRENCY", '{"comax1": 3}')
+    options = Settings().run_options()
+    assert options.node_concurrency == {"comax1": 3} and options.concurrency == 1
+
+
+def test_a_peer_lost_without_a_reset_fails_the_run_instead_of_hanging(started: list[TestComponent]) -> None:
+    """Keepalive: the node goes silent mid-call (no FIN, no RST); the run fails naming it within seconds."""
+    got: list[int] = []
+    victim = TestComponent("Doubler", [doubler(delay=0.2)])
+    nodes = _start(started, source=TestComponent("Counter", [counter(1000)]), victim=victim,
+                   sink=TestComponent("Collector", [collector(got)]))
+    proxy = FreezingProxy(victim.port)
+    try:
+        info = json.loads(dockerinfo(nodes))
+        for entry in info["docker_info_list"]:
+            if entry["container_name"] == "victim":
+                entry["port"] = str(proxy.port)
+        text = blueprint(nodes, [("source.next", "victim.double"), ("victim.double", "sink.collect")],
+                         images={"victim": "ghcr.io/ai4cop/ai4cop-comax:0.1.0"})
+        orch = Orchestrator(RunOptions(keepalive=0.5, retry_backoff=0.1))
+        assert orch.initialize(Configuration(text, json.dumps(info), protofiles(nodes))).success
+        orch.run("")
+        run = orch.current_run
+        assert run is not None
+        deadline = time.monotonic() + 10
+        while len(got) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proxy.freeze()
+        frozen_at = time.monotonic()
+        assert run.wait(15), "the run hung on a silent peer"
+        assert time.monotonic() - frozen_at < 6
+        assert run.failure is not None and run.failure.node == "victim" and run.failure.status == "UNAVAILABLE"
+    finally:
+        proxy.close()
+
+
+def test_keepalive_pings_ours_often_and_foreign_servers_within_their_default_policy() -> None:
+    from components.orchestrator.blueprint import Endpoint
+    from components.orchestrator.graph import Step
+    from components.orchestrator.protos import Rpc
+
+    rpc = Rpc("S", "r", "A", "B", False, False)
+
+    def step(image: str) -> Step:
+        return Step("n", rpc, Endpoint("h", 1), source=False, sink=False, image=image)
+
+    def pings(options: RunOptions, image: str) -> dict[str, int | str]:
+        return {k: v for k, v in options.channel_options(step(image)) if "keepalive" in k or "ping" in k}
+
+    ours = pings(RunOptions(), "ghcr.io/ai4cop/ai4cop-comax:0.1.0")
+    assert ours == {"grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 20_000,
+                    "grpc.http2.ping_timeout_ms": 20_000, "grpc.http2.max_pings_without_data": 0}
+    assert pings(RunOptions(), "docker.io/someone/tracker:1")["grpc.keepalive_time_ms"] == 300_000
+    assert pings(RunOptions(keepalive=0), "ghcr.io/ai4cop/ai4cop-comax:0.1.0") == {}

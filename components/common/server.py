@@ -68,9 +68,10 @@ def create_server(
 
     Returns the server (not started) and the port really bound (useful with port 0).
     """
-    # no SO_REUSEPORT: a second server on a busy port must fail, not silently share it
+    # no SO_REUSEPORT: a second server on a busy port must fail, not silently share it; keepalive pings from
+    # clients (the orchestrator finds lost peers with them) are accepted every 10 s even during a silent call
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.max_workers),
-                         options=[("grpc.so_reuseport", 0)])
+                         options=[("grpc.so_reuseport", 0), ("grpc.http2.min_ping_interval_without_data_ms", 10_000)])
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [binding.name for binding in services]

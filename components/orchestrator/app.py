@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from components.common.server import Component
 from components.common.settings import ComponentSettings, SettingsConfigDict
 from components.orchestrator.core import Orchestrator
@@ -19,13 +23,17 @@ class Settings(ComponentSettings):
     call_timeout: float = 0.0
     retries: int = 2
     continue_on_error: bool = False
-    concurrency: int = 1
+    concurrency: int = Field(default=1, ge=1)
+    # JSON, e.g. ORCHESTRATOR_NODE_CONCURRENCY='{"comax1": 4}': calls in flight to a node with 4 replicas.
+    node_concurrency: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    keepalive_seconds: float = Field(default=30.0, ge=0)
 
     def run_options(self) -> RunOptions:
         """The run defaults these settings give (``queuesize``/``iterations`` come from ``initialize``)."""
         return RunOptions(queuesize=self.default_queuesize, startup_timeout=self.startup_timeout,
                           call_timeout=self.call_timeout or None, retries=self.retries,
-                          continue_on_error=self.continue_on_error, concurrency=self.concurrency)
+                          continue_on_error=self.continue_on_error, concurrency=self.concurrency,
+                          node_concurrency=dict(self.node_concurrency), keepalive=self.keepalive_seconds)
 
 
 def build(settings: Settings) -> Component:

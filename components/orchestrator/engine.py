@@ -14,8 +14,8 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health_pb2
@@ -23,10 +23,12 @@ from grpc_health.v1 import health_pb2
 from components.orchestrator.channel import Channel, Closed
 from components.orchestrator.events import FAILED, FINISHED, Event, EventBus
 from components.orchestrator.graph import Plan, Step, StepKey
+from components.orchestrator.images import is_ai4cop_image
 
 logger = logging.getLogger(__name__)
 
 EXHAUSTED = frozenset({grpc.StatusCode.NOT_FOUND, grpc.StatusCode.OUT_OF_RANGE})
+FOREIGN_PING_INTERVAL = 300.0  # seconds: gRPC servers' default minimum between pings without data
 EMPTY = b""  # the serialized platform ``Empty`` message
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 
@@ -44,10 +46,44 @@ class RunOptions:
     continue_on_error: bool = False
     max_message_bytes: int = 64 * 1024 * 1024
     concurrency: int = 1
+    node_concurrency: Mapping[str, int] = field(default_factory=dict)
+    keepalive: float = 30.0
 
     def workers(self, step: Step) -> int:
-        """Calls in flight for a step: ``concurrency`` for unary-input rpcs (order is then not kept), else 1."""
-        return 1 if step.source or step.rpc.input_stream else max(1, self.concurrency)
+        """Calls in flight for a step: for a unary-input rpc, its node's ``node_concurrency`` entry (a node with
+        replicas) or ``concurrency`` (order is then not kept); 1 for sources and streaming inputs."""
+        if step.source or step.rpc.input_stream:
+            return 1
+        return max(1, self.node_concurrency.get(step.node, self.concurrency))
+
+    def channel_options(self, step: Step) -> list[tuple[str, int | str]]:
+        """gRPC channel options for ``step``'s node: message size, fast reconnects, round-robin, keepalive.
+
+        Keepalive pings find a peer that vanished without a TCP reset (a lost pod or node), which would
+        otherwise leave a call waiting forever. Our servers accept a ping every 10 s; a foreign server keeps
+        gRPC's default policy (at most one ping per 5 minutes while it sends nothing, else it drops the
+        connection), so its node is pinged only that often.
+        """
+        interval = self.keepalive if is_ai4cop_image(step.image) else max(self.keepalive, FOREIGN_PING_INTERVAL)
+        options: list[tuple[str, int | str]] = [
+            ("grpc.max_receive_message_length", self.max_message_bytes),
+            ("grpc.max_send_message_length", self.max_message_bytes),
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 1000),
+            # A node name that resolves to several pods (a headless Service with replicas) gets every pod.
+            ("grpc.lb_policy_name", "round_robin"),
+        ]
+        if self.keepalive > 0:
+            timeout_ms = int(1000 * min(20.0, interval))
+            options += [
+                ("grpc.keepalive_time_ms", int(1000 * interval)),
+                # Both names: recent gRPC cores take the ping timeout from the second.
+                ("grpc.keepalive_timeout_ms", timeout_ms),
+                ("grpc.http2.ping_timeout_ms", timeout_ms),
+                # Keep pinging through a long call in which neither side sends anything.
+                ("grpc.http2.max_pings_without_data", 0),
+            ]
+        return options
 
 
 @dataclass(frozen=True)
@@ -107,17 +143,10 @@ class Run:
 
     def start(self) -> None:
         self.started_at = time.monotonic()
-        options = [
-            ("grpc.max_receive_message_length", self.options.max_message_bytes),
-            ("grpc.max_send_message_length", self.options.max_message_bytes),
-            ("grpc.initial_reconnect_backoff_ms", 200),
-            ("grpc.max_reconnect_backoff_ms", 1000),
-            # A node name that resolves to several pods (a headless Service with replicas) gets every pod.
-            ("grpc.lb_policy_name", "round_robin"),
-        ]
         for step in self.plan.steps.values():
             if step.node not in self._grpc:
-                self._grpc[step.node] = grpc.insecure_channel(step.endpoint.target, options=options)
+                self._grpc[step.node] = grpc.insecure_channel(step.endpoint.target,
+                                                              options=self.options.channel_options(step))
         for step in self.plan.steps.values():
             for index in range(self.options.workers(step)):
                 self._threads.append(threading.Thread(target=self._work, args=(step,), daemon=True,

@@ -4,12 +4,14 @@ A subscription follows one run: it ends after that run's final event (``run.fini
 A subscriber that arrives after a run has ended gets that final event and ends, so a client that waits for
 the stream to end never hangs; unless an ``initialize`` comes within ``late_grace`` seconds (the platform's
 client observes first and initializes right after), in which case it follows the new run instead.
-A slow subscriber never slows the run: past ``backlog`` pending events, ordinary events are dropped for it
-(the final event is always delivered).
+A slow subscriber never slows the run: past ``backlog`` pending events, ordinary events are dropped for it,
+but never an ``exception`` or the final event; the subscriber then gets an ``events.dropped`` event (detail
+``count``) before the next event it does get, and the orchestrator's log says how many it missed.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import deque
@@ -18,9 +20,13 @@ from dataclasses import dataclass, field
 
 from components.common.errors import InvalidInput
 
+logger = logging.getLogger(__name__)
+
 FINISHED = "run.finished"
 FAILED = "run.failed"
 FINAL_EVENTS = frozenset({FINISHED, FAILED})
+EXCEPTION = "exception"
+DROPPED = "events.dropped"
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Subscription:
         self._pending: deque[Event] = deque()
         self._cond = threading.Condition()
         self._ended = False
+        self._unreported = 0
         self.dropped = 0
         self.stale: Event | None = None
 
@@ -65,17 +72,30 @@ class Subscription:
             if self._ended:
                 return
             if event.final:
+                self._report_dropped(event.run)
                 if self.matches(event):
                     self._pending.append(event)
                 self._ended = True
+                if self.dropped:
+                    logger.warning("a slow observer missed %d of this run's events", self.dropped)
             elif not self.matches(event):
                 return
-            elif len(self._pending) >= self._backlog:
+            elif len(self._pending) >= self._backlog and event.name != EXCEPTION:
+                if not self.dropped:
+                    logger.warning("an observer is %d events behind: dropping its ordinary events", self._backlog)
                 self.dropped += 1
+                self._unreported += 1
                 return
             else:
+                self._report_dropped(event.run)
                 self._pending.append(event)
             self._cond.notify_all()
+
+    def _report_dropped(self, run: str) -> None:
+        """Tell the observer, in its stream, how many events it missed since the last such notice."""
+        if self._unreported:
+            self._pending.append(Event(run, DROPPED, "orchestrator", {"count": str(self._unreported)}))
+            self._unreported = 0
 
     def close(self) -> None:
         """End the subscription now (the observer went away, or the orchestrator stops)."""

@@ -25,6 +25,15 @@ def component_for_image(ref: str) -> str:
     return component
 
 
+def is_ai4cop_image(ref: str) -> bool:
+    """Whether ``ref`` is one of our components' images."""
+    try:
+        component_for_image(ref)
+    except InvalidInput:
+        return False
+    return True
+
+
 def image_for_component(name: str, registry: str, tag: str) -> str:
     """The image reference of component ``name`` under ``registry`` (e.g. ``ghcr.io/ai4cop``) with ``tag``."""
     if name not in COMPONENTS:
