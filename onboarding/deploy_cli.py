@@ -54,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="mount a ReadWriteMany volume at PATH in every pod (SHARED_FOLDER_PATH)")
     export.add_argument("--shared-size", default="10Gi", help="size of the shared volume (default: %(default)s)")
     export.add_argument("--storage-class", help="storage class of the shared volume (default: the cluster's)")
+    export.add_argument("--config", type=Path, metavar="FILE",
+                        help='per-container settings {"<container>": {"VAR": "value"}} (as for ai4cop run), '
+                             "over the defaults for a deployed CO pipeline; credentials go in the Secret")
     export.set_defaults(func=_export)
 
 
@@ -95,14 +98,18 @@ def _onboard(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from components.orchestrator.pipeline import load_config
     from onboarding.export import ExportOptions, export_solution, parse_replicas
 
     options = ExportOptions(
         namespace=args.namespace, registry=args.registry, tag=args.tag, pull_secret=args.pull_secret,
         secret=args.secret, expose=tuple(args.expose), expose_type=args.expose_type,
         replicas=parse_replicas(args.replicas), shared_folder=args.shared_folder, shared_size=args.shared_size,
-        storage_class=args.storage_class,
+        storage_class=args.storage_class, config=load_config(args.config),
     )
     files = export_solution(args.blueprint, args.output, options)
     print(f"wrote {args.output} ({len(files)} files)", file=sys.stdout)
+    if "deployments/pvc.yaml" in files and not args.storage_class:
+        print("note: the shared volume (deployments/pvc.yaml) needs a ReadWriteMany storage class; if the "
+              "cluster's default cannot do that, export with --storage-class", file=sys.stderr)
     return 0

@@ -1,7 +1,8 @@
 """Export a blueprint as the platform's Kubernetes solution zip (PLATFORM.md section 7), done better.
 
-Layout: ``blueprint.json``, ``dockerinfo.json``, ``deployments/<container>_deployment.yaml`` and
-``_service.yaml`` per node and for ``orchestrator``, ``deployments/pvc.yaml`` with a shared folder,
+Layout: ``blueprint.json``, ``dockerinfo.json``, ``deployments/<container>_deployment.yaml``, ``_service.yaml``
+and ``_configmap.yaml`` (its settings) per node and for ``orchestrator``, ``deployments/pvc.yaml`` with a shared
+folder,
 ``microservice/<container>.proto``, ``protobuf/orchestrator.proto``, ``orchestrator_client/``,
 ``kubernetes-client-script.py``, ``requirements.txt`` and ``deployment-readme.txt``.
 """
@@ -24,14 +25,18 @@ from onboarding.manifests import (
     GRPC_PORT,
     ClusterOptions,
     Workload,
+    config_map,
     deployment,
     public_service,
     service,
     shared_claim,
 )
+from onboarding.solution_settings import DEFAULT_SHARED_FOLDER, Container, needs_shared_folder, solution_settings
 
 ORCHESTRATOR = "orchestrator"
-DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Kubernetes names: a namespace is a DNS-1123 label, a Secret a DNS-1123 subdomain.
+DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_1123_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # Scripts shipped in the zip under the names the platform's users know.
 ASSETS = {
     "kubernetes-client-script.py": "kubernetes_client_script.py",
@@ -55,9 +60,10 @@ class ExportOptions:
     shared_folder: str | None = None
     shared_size: str = "10Gi"
     storage_class: str | None = None
+    config: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def cluster(self) -> ClusterOptions:
-        return ClusterOptions(pull_secret=self.pull_secret, secret=self.secret, shared_folder=self.shared_folder,
+    def cluster(self, shared_folder: str | None) -> ClusterOptions:
+        return ClusterOptions(pull_secret=self.pull_secret, secret=self.secret, shared_folder=shared_folder,
                               shared_size=self.shared_size, storage_class=self.storage_class,
                               expose_type=self.expose_type)
 
@@ -110,9 +116,13 @@ def _node_proto(name: str, proto_uri: str, component: str | None, base: Path) ->
 
 def _check_names(names: Iterable[str], options: ExportOptions) -> None:
     known = set(names)
-    for name in known:
-        if not DNS_1035.match(name):
-            raise InvalidInput(f"container name {name!r} is not a DNS-1035 label (lowercase letters, digits, '-')")
+    if not DNS_1123_LABEL.match(options.namespace):
+        raise InvalidInput(f"--namespace {options.namespace!r} is not a DNS-1123 label (lowercase letters, digits "
+                           "and '-', starting and ending with a letter or digit, at most 63)")
+    for label, value in (("--secret", options.secret), ("--pull-secret", options.pull_secret)):
+        if value and not DNS_1123_SUBDOMAIN.match(value):
+            raise InvalidInput(f"{label} {value!r} is not a Kubernetes object name (lowercase letters, digits, "
+                               "'-' and '.')")
     if ORCHESTRATOR in known:
         raise InvalidInput(f"a blueprint node may not be named {ORCHESTRATOR!r}: the solution adds its own")
     for label, wanted in (("--replicas", options.replicas), ("--expose", options.expose)):
@@ -138,7 +148,8 @@ def build_solution(blueprint_path: Path, options: ExportOptions) -> dict[str, st
     _check_names(blueprint.nodes, options)
     raw = json.loads(raw_text)
     files: dict[str, str] = {}
-    workloads = []
+    containers = []
+    images = {}
     ours = ""
     for node in raw["nodes"]:
         name = node["container_name"]
@@ -151,49 +162,70 @@ def build_solution(blueprint_path: Path, options: ExportOptions) -> dict[str, st
             ours = ours or str(node["image"])
         files[f"microservice/{name}.proto"] = _node_proto(name, str(node.get("proto_uri", "")), component,
                                                           blueprint_path.parent)
-        workloads.append(Workload(name, node["image"], component, options.replicas.get(name, 1),
-                                  name in options.expose))
+        containers.append(Container(name, component, options.replicas.get(name, 1)))
+        images[name] = str(node["image"])
+    _check_pipeline(blueprint_path, raw_text, files)
     # The orchestrator comes from where the blueprint's own ai4cop images come from.
-    orchestrator_image = _image(ours or "ai4cop-orchestrator:latest", ORCHESTRATOR, options)
-    workloads.append(Workload(ORCHESTRATOR, orchestrator_image, ORCHESTRATOR, 1, ORCHESTRATOR in options.expose))
+    images[ORCHESTRATOR] = _image(ours or "ai4cop-orchestrator:latest", ORCHESTRATOR, options)
+    containers.append(Container(ORCHESTRATOR, ORCHESTRATOR))
+    shared_folder = options.shared_folder or (DEFAULT_SHARED_FOLDER if needs_shared_folder(containers) else None)
+    settings = solution_settings(containers, options.config, shared_folder, ORCHESTRATOR)
+    workloads = [Workload(c.name, images[c.name], c.component, c.replicas, c.name in options.expose,
+                          settings[c.name]) for c in containers]
     files["blueprint.json"] = json.dumps(raw, indent=2) + "\n"
     # A Service name resolves in the namespace; a headless one to every replica (gRPC round_robin).
     files["dockerinfo.json"] = dump_dockerinfo({w.name: Endpoint(w.name, GRPC_PORT) for w in workloads})
-    cluster = options.cluster()
+    cluster = options.cluster(shared_folder)
     for work in workloads:
+        files[f"deployments/{work.name}_configmap.yaml"] = yaml.safe_dump(config_map(work), sort_keys=False)
         files[f"deployments/{work.name}_deployment.yaml"] = yaml.safe_dump(deployment(work, cluster), sort_keys=False)
         files[f"deployments/{work.name}_service.yaml"] = yaml.safe_dump(service(work, cluster), sort_keys=False)
         if work.exposed and work.headless:
             files[f"deployments/{work.name}-public_service.yaml"] = yaml.safe_dump(public_service(work, cluster),
                                                                                    sort_keys=False)
-    if options.shared_folder:
+    if shared_folder:
         files["deployments/pvc.yaml"] = yaml.safe_dump(shared_claim(cluster), sort_keys=False)
     files["protobuf/orchestrator.proto"] = (REPO_ROOT / image_spec(ORCHESTRATOR).proto).read_text(encoding="utf-8")
     for target, asset in ASSETS.items():
         files[target] = _asset(asset)
     files["solution.json"] = json.dumps({"name": blueprint.name, "namespace": options.namespace,
                                             "secret": options.secret or ""}, indent=2) + "\n"
-    files["deployment-readme.txt"] = _readme(blueprint.name or blueprint_path.stem, workloads, options)
+    files["deployment-readme.txt"] = _readme(blueprint.name or blueprint_path.stem, workloads, options,
+                                             shared_folder)
     return files
+
+
+def _check_pipeline(blueprint_path: Path, raw_text: str, files: dict[str, str]) -> None:
+    """``InvalidInput`` listing what ``ai4cop blueprint check`` would (graph, messages, container names)."""
+    from components.orchestrator.core import load_pipeline
+
+    protos = {name.removeprefix("microservice/"): text for name, text in files.items()
+              if name.startswith("microservice/")}
+    found = load_pipeline(raw_text, None, protos).problems
+    if found:
+        raise InvalidInput(f"{blueprint_path}: invalid pipeline: {'; '.join(found)}")
 
 
 def _asset(name: str) -> str:
     return (resources.files("onboarding.assets") / name).read_text(encoding="utf-8")
 
 
-def _readme(solution: str, workloads: Sequence[Workload], options: ExportOptions) -> str:
+def _readme(solution: str, workloads: Sequence[Workload], options: ExportOptions, shared_folder: str | None) -> str:
     lines = []
+    settings = []
     for work in workloads:
         notes = [f"{work.replicas} replicas, headless Service" if work.headless else "ClusterIP Service"]
         if work.exposed:
             notes.append(f"exposed ({options.expose_type})")
         lines.append(f"  {work.name:<16} {work.image}  ({', '.join(notes)})")
+        settings.append(f"  {work.config_map}:" + ("" if work.settings else " (none)"))
+        settings.extend(f"    {key}={value}" for key, value in sorted(work.settings.items()))
     template = string.Template(_asset("deployment-readme.txt"))
     return template.substitute(
-        solution=solution, namespace=options.namespace, workloads="\n".join(lines),
+        solution=solution, namespace=options.namespace, workloads="\n".join(lines), settings="\n".join(settings),
         secret=options.secret or "(none: --secret was empty)",
         pull_secret=options.pull_secret or "(none)",
-        shared=options.shared_folder or "(none)",
+        shared=shared_folder or "(none)",
     )
 
 

@@ -1,4 +1,5 @@
-"""Kubernetes manifests of a solution: one Deployment and one Service per node, plus the shared volume.
+"""Kubernetes manifests of a solution: a Deployment, a Service and a settings ConfigMap per node, plus the
+shared volume.
 
 Better than the platform's export (PLATFORM.md section 7): ClusterIP Services on the fixed ports 8061/8062,
 exposed outside only on request; gRPC readiness/liveness/startup probes on the health service; resource
@@ -9,7 +10,9 @@ balancing with ``round_robin`` over ``dns:///<service>:8061`` reaches every repl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 GRPC_PORT = 8061
@@ -18,6 +21,8 @@ SHARED_CLAIM = "ai4cop-shared"
 # The UID/GID our Dockerfiles create; foreign images keep their own user.
 RUN_AS = 10001
 PART_OF = "ai4cop"
+# Changes with the settings, so re-applying a solution whose settings changed restarts the pods.
+SETTINGS_HASH = "ai4cop/settings-sha256"
 
 # requests (cpu, memory), limits (cpu, memory) per component; the analyzer reads whole products into memory.
 RESOURCES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
@@ -38,10 +43,16 @@ class Workload:
     component: str | None  # our component's name, or None for a foreign image
     replicas: int = 1
     exposed: bool = False
+    settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def headless(self) -> bool:
         return self.replicas > 1
+
+    @property
+    def config_map(self) -> str:
+        """The name of the ConfigMap holding this workload's settings."""
+        return f"{self.name}-settings"
 
 
 @dataclass(frozen=True)
@@ -83,10 +94,10 @@ def _container(work: Workload, options: ClusterOptions) -> dict[str, Any]:
         "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
                             "readOnlyRootFilesystem": ours},
     }
-    if options.shared_folder:
-        container["env"] = [{"name": "SHARED_FOLDER_PATH", "value": options.shared_folder}]
+    # Settings first, then the Secret: on a key in both, the later source (the credential) wins.
+    container["envFrom"] = [{"configMapRef": {"name": work.config_map}}]
     if options.secret:
-        container["envFrom"] = [{"secretRef": {"name": options.secret, "optional": True}}]
+        container["envFrom"].append({"secretRef": {"name": options.secret, "optional": True}})
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
     if options.shared_folder:
         mounts.append({"name": "shared", "mountPath": options.shared_folder})
@@ -117,9 +128,20 @@ def deployment(work: Workload, options: ClusterOptions) -> dict[str, Any]:
         "spec": {
             "replicas": work.replicas,
             "selector": {"matchLabels": {"app": work.name}},
-            "template": {"metadata": {"labels": _labels(work.name)}, "spec": pod},
+            "template": {"metadata": {"labels": _labels(work.name), "annotations": {SETTINGS_HASH: _digest(work)}},
+                         "spec": pod},
         },
     }
+
+
+def _digest(work: Workload) -> str:
+    return hashlib.sha256(json.dumps(work.settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def config_map(work: Workload) -> dict[str, Any]:
+    """The ConfigMap ``<name>-settings`` whose keys become the container's environment variables."""
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": work.config_map, "labels": _labels(work.name)}, "data": dict(work.settings)}
 
 
 def service(work: Workload, options: ClusterOptions) -> dict[str, Any]:

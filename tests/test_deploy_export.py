@@ -55,7 +55,7 @@ def test_layout_is_the_platforms(solution: Path) -> None:
         "kubernetes-client-script.py", "protobuf/orchestrator.proto", "orchestrator_client/orchestrator_client.py",
         "microservice/databroker1.proto", "microservice/comax1.proto", "deployments/pvc.yaml",
         *(f"deployments/{n}_{kind}.yaml" for n in ("databroker1", "comax1", "orchestrator")
-          for kind in ("deployment", "service")),
+          for kind in ("deployment", "service", "configmap")),
     }
     assert {str(p.relative_to(solution)) for p in solution.rglob("*") if p.is_file()} == expected
     comax_proto = (REPO_ROOT / "components/comax/model.proto").read_text()
@@ -65,7 +65,7 @@ def test_layout_is_the_platforms(solution: Path) -> None:
 
 def test_every_manifest_validates_against_the_kubernetes_schemas(solution: Path) -> None:
     manifests = [yaml.safe_load(p.read_text()) for p in sorted((solution / "deployments").glob("*.yaml"))]
-    assert len(manifests) == 7
+    assert len(manifests) == 10
     for manifest in manifests:
         _validate(manifest)
 
@@ -98,8 +98,10 @@ def test_deployment_has_probes_resources_security_secret_and_shared_volume(solut
                                             "readOnlyRootFilesystem": True}
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 10001
     assert pod["imagePullSecrets"] == [{"name": "regcred"}]
-    assert container["envFrom"] == [{"secretRef": {"name": "ai4cop-credentials", "optional": True}}]
-    assert {"name": "SHARED_FOLDER_PATH", "value": "/data/shared"} in container["env"]
+    assert container["envFrom"] == [{"configMapRef": {"name": "databroker1-settings"}},
+                                    {"secretRef": {"name": "ai4cop-credentials", "optional": True}}]
+    assert "env" not in container
+    assert _yaml(solution, "databroker1_configmap.yaml")["data"]["SHARED_FOLDER_PATH"] == "/data/shared"
     assert {"name": "shared", "persistentVolumeClaim": {"claimName": "ai4cop-shared"}} in pod["volumes"]
     pvc = _yaml(solution, "pvc.yaml")
     assert pvc["spec"]["accessModes"] == ["ReadWriteMany"] and pvc["spec"]["storageClassName"] == "cephfs"
@@ -122,7 +124,7 @@ def test_defaults_have_no_pull_secret_no_pvc_and_nothing_exposed() -> None:
         _validate(manifest)
         if manifest["kind"] == "Deployment":
             assert "imagePullSecrets" not in manifest["spec"]["template"]["spec"]
-        else:
+        elif manifest["kind"] == "Service":
             assert manifest["spec"]["type"] == "ClusterIP" and "clusterIP" not in manifest["spec"]
     nodes = json.loads(files["blueprint.json"])["nodes"]
     assert nodes == json.loads(BLUEPRINT.read_text())["nodes"]
@@ -143,8 +145,8 @@ def test_client_script_dry_run_prints_what_it_would_apply(solution: Path, tmp_pa
     assert proc.returncode == 0, proc.stderr
     assert "would create namespace co-max" in proc.stdout
     docs = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
-    assert [d["kind"] for d in docs] == ["PersistentVolumeClaim", "Secret", "Service", "Service", "Service",
-                                         "Deployment", "Deployment", "Deployment"]
+    assert [d["kind"] for d in docs] == ["PersistentVolumeClaim", "Secret", "ConfigMap", "ConfigMap", "ConfigMap",
+                                         "Service", "Service", "Service", "Deployment", "Deployment", "Deployment"]
     assert "verysecret" not in proc.stdout
     for doc in docs:
         _validate(doc)
@@ -161,12 +163,18 @@ def test_bad_options_are_clear_errors(tmp_path: Path) -> None:
     path.write_text(json.dumps(bad))
     with pytest.raises(InvalidInput, match="DNS-1035"):
         build_solution(path, ExportOptions())
+    with pytest.raises(InvalidInput, match="--namespace 'Bad_NS' is not a DNS-1123 label"):
+        build_solution(BLUEPRINT, ExportOptions(namespace="Bad_NS"))
+    with pytest.raises(InvalidInput, match="--pull-secret 'Reg Cred' is not a Kubernetes object name"):
+        build_solution(BLUEPRINT, ExportOptions(pull_secret="Reg Cred"))
 
 
 def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "solution.zip"
     code = main(["export", str(BLUEPRINT), "-o", str(out), "--replicas", "comax1=2", "--pull-secret", "regcred"])
-    assert code == 0 and out.exists() and "16 files" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert code == 0 and out.exists() and "20 files" in printed.out
+    assert "needs a ReadWriteMany storage class" in printed.err
     assert main(["export", str(tmp_path / "missing.json"), "-o", str(out)]) == 2
 
 
@@ -286,3 +294,119 @@ def test_orchestrator_client_runs_a_pipeline_on_the_real_orchestrator(tmp_path: 
     assert "initialize: success=True" in proc.stdout and "run: success=True" in proc.stdout
     assert "RPC.call sink" in proc.stdout
     assert len(got) == 4
+
+
+# -- settings, scaling and validation ------------------------------------------------------------------
+
+
+def _settings(files: dict[str, str], container: str) -> dict[str, str]:
+    data: dict[str, str] = yaml.safe_load(files[f"deployments/{container}_configmap.yaml"])["data"]
+    return data
+
+
+def _component_settings(module: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The component's own ``Settings`` built from ``env``, as the container would read it."""
+    import importlib
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return importlib.import_module(module).Settings()
+
+
+def test_the_default_export_configures_the_co_pipeline_for_a_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = build_solution(BLUEPRINT, ExportOptions())
+    broker = _component_settings("components.databroker.app", _settings(files, "databroker1"), monkeypatch)
+    assert (broker.catalogue, broker.processing_mode) == ("cdse", "OFFL")
+    broker.query()  # the default area and period are valid
+    comax = _component_settings("components.comax.app", _settings(files, "comax1"), monkeypatch)
+    assert comax.s3_endpoint == "https://eodata.dataspace.copernicus.eu"
+    assert _settings(files, "orchestrator") == {}
+    readme = files["deployment-readme.txt"]
+    assert "DATABROKER_CATALOGUE=cdse" in readme and "COMAX_S3_SECRET_KEY=..." in readme
+    assert readme.index("kubectl create namespace") < readme.index("create secret generic")
+    for manifest in load_manifests(files):
+        _validate(manifest)
+
+
+def test_config_file_settings_win_and_restart_the_pods_when_changed() -> None:
+    config = {"databroker1": {"DATABROKER_AOI": "5,45,15,55", "DATABROKER_CATALOGUE": "stac"},
+              "orchestrator": {"ORCHESTRATOR_CALL_TIMEOUT": "600"}}
+    plain = build_solution(BLUEPRINT, ExportOptions())
+    configured = build_solution(BLUEPRINT, ExportOptions(config=config))
+    broker = _settings(configured, "databroker1")
+    assert broker["DATABROKER_AOI"] == "5,45,15,55" and broker["DATABROKER_CATALOGUE"] == "stac"
+    assert _settings(configured, "orchestrator") == {"ORCHESTRATOR_CALL_TIMEOUT": "600"}
+
+    def digest(files: dict[str, str], name: str) -> str:
+        deployment = yaml.safe_load(files[f"deployments/{name}_deployment.yaml"])
+        return str(deployment["spec"]["template"]["metadata"]["annotations"]["ai4cop/settings-sha256"])
+
+    assert digest(plain, "databroker1") != digest(configured, "databroker1")
+    assert digest(plain, "comax1") == digest(configured, "comax1")
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"comax1": {"COMAX_S3_SECRET_KEY": "x"}}, "COMAX_S3_SECRET_KEY looks like a credential; put it in the Secret"),
+    ({"databroker1": {"DATABROKER_PASSWORD": "x"}}, "DATABROKER_PASSWORD looks like a credential"),
+    ({"comax2": {"COMAX_QA_MIN": "0.7"}}, "--config names unknown container(s) comax2"),
+    ({"comax1": {"COMAX QA": "0.7"}}, "'COMAX QA' is not an environment variable name"),
+])
+def test_config_file_mistakes_are_clear_errors(config: dict[str, dict[str, str]], message: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        build_solution(BLUEPRINT, ExportOptions(config=config))
+    assert message in str(info.value)
+
+
+def test_a_scaled_analyzer_shares_its_results_and_gets_one_call_per_replica(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = build_solution(BLUEPRINT, ExportOptions(replicas={"comax1": 3}))
+    pvc = yaml.safe_load(files["deployments/pvc.yaml"])
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+    pod = yaml.safe_load(files["deployments/comax1_deployment.yaml"])["spec"]["template"]["spec"]
+    assert {"name": "shared", "mountPath": "/shared"} in pod["containers"][0]["volumeMounts"]
+    assert {"name": "shared", "persistentVolumeClaim": {"claimName": "ai4cop-shared"}} in pod["volumes"]
+    comax = _component_settings("components.comax.app", _settings(files, "comax1"), monkeypatch)
+    assert comax.results_folder == Path("/shared/comax1")
+    orchestrator = _component_settings("components.orchestrator.app", _settings(files, "orchestrator"), monkeypatch)
+    assert orchestrator.run_options().node_concurrency == {"comax1": 3}
+    assert yaml.safe_load(files["deployments/comax1_service.yaml"])["spec"]["clusterIP"] == "None"
+    for manifest in load_manifests(files):
+        _validate(manifest)
+    # An explicit shared folder is used as it is; a single analyzer still keeps its results there.
+    files = build_solution(BLUEPRINT, ExportOptions(shared_folder="/data"))
+    assert _settings(files, "comax1")["COMAX_RESULTS_FOLDER"] == "/data/comax1"
+    assert "ORCHESTRATOR_NODE_CONCURRENCY" not in _settings(files, "orchestrator")
+
+
+def _broken_blueprint(tmp_path: Path) -> Path:
+    data = json.loads(BLUEPRINT.read_text())
+    data["nodes"][1]["operation_signature_list"][0]["connected_to"] = [
+        {"container_name": "databroker1", "operation_signature": {"operation_name": "next_product"}},
+        {"container_name": "ghost", "operation_signature": {"operation_name": "x"}}]
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_an_invalid_pipeline_is_not_exported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _broken_blueprint(tmp_path)
+    with pytest.raises(InvalidInput) as info:
+        build_solution(path, ExportOptions())
+    message = str(info.value)
+    assert message.startswith(f"{path}: invalid pipeline: ")
+    assert "unknown node 'ghost'" in message and "databroker1.next_product takes Empty" in message
+    out = tmp_path / "solution.zip"
+    assert main(["export", str(path), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ai4cop export: error: ") and not out.exists()
+    assert main(["export", str(BLUEPRINT), "-o", str(out), "--namespace", "Bad_NS"]) == 2
+    assert "is not a DNS-1123 label" in capsys.readouterr().err and not out.exists()
+
+
+def test_cli_export_reads_a_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "nodes.json"
+    config.write_text(json.dumps({"comax1": {"COMAX_QA_MIN": 0.75}}))
+    out = tmp_path / "solution.zip"
+    assert main(["export", str(BLUEPRINT), "-o", str(out), "--config", str(config)]) == 0
+    with zipfile.ZipFile(out) as archive:
+        data = yaml.safe_load(archive.read("deployments/comax1_configmap.yaml"))["data"]
+    assert data["COMAX_QA_MIN"] == "0.75"

@@ -27,8 +27,9 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 FIELD_MANAGER = "ai4cop-solution"
-# Claims first (pods mount them), then Services (DNS names exist when pods start), then Deployments.
-ORDER = {"PersistentVolumeClaim": 0, "Secret": 1, "Service": 2, "Deployment": 3}
+# Claims, Secret and settings first (pods need them), then Services (DNS names exist when pods start), then
+# Deployments.
+ORDER = {"PersistentVolumeClaim": 0, "Secret": 1, "ConfigMap": 2, "Service": 3, "Deployment": 4}
 
 
 def load_manifests(base: Path) -> list[dict[str, Any]]:
