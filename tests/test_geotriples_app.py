@@ -199,3 +199,36 @@ def test_cli_output_to_a_closed_pipe(tmp_path: Path) -> None:
     done = subprocess.run(f"{sys.executable} -m onboarding.cli geotriples convert {source} | head -c 10",
                           shell=True, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and len(done.stdout) == 10 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["generate-mapping", "convert", "dump-rdf"])
+@pytest.mark.parametrize(("target", "text"), [
+    ("missing/dir/out", "folder {tmp}/missing/dir does not exist"),
+    (".", "Is a directory"),
+    ("/dev/full", "No space left on device"),
+])
+def test_cli_output_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str,
+                                        target: str, text: str) -> None:
+    if target == "/dev/full" and not Path(target).exists():
+        pytest.skip("no /dev/full on this system")
+    source = write_geojson(tmp_path)
+    mapping = tmp_path / "mapping.ttl"
+    assert cli(["geotriples", "generate-mapping", str(source), "-o", str(mapping)]) == 0
+    output = target if target.startswith("/") else str(tmp_path / target)
+    assert cli(["geotriples", command, str(mapping if command == "dump-rdf" else source), "-o", output]) == 2
+    err = capsys.readouterr().err
+    assert err == f"ai4cop geotriples: error: cannot write {output}: {text.format(tmp=tmp_path)}\n"
+
+
+def test_cli_full_standard_output_is_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    source = write_geojson(tmp_path)
+    for command in ("convert", "generate-mapping"):
+        done = subprocess.run(f"{sys.executable} -m onboarding.cli geotriples {command} {source} > /dev/full",
+                              shell=True, capture_output=True, text=True, timeout=60, check=False)
+        assert (done.returncode, done.stderr) == (
+            2, "ai4cop geotriples: error: cannot write standard output: No space left on device\n")

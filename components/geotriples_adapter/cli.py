@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from components.common.errors import Ai4copError, InvalidInput, NotFound, PermissionDenied
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,9 +62,16 @@ def _generate(args: argparse.Namespace) -> int:
     folder = args.output.resolve().parent if args.output else Path.cwd()
     text = mapping_for(args.input, args.base_iri, args.input_format, args.layer, folder, strdf=args.strdf)
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        with _writing(args.output):
+            args.output.write_text(text, encoding="utf-8")
     else:
-        sys.stdout.write(text)
+        try:
+            with _writing("standard output"):
+                sys.stdout.write(text)
+                sys.stdout.flush()
+        except Ai4copError:
+            _discard_stdout()
+            raise
     return 0
 
 
@@ -69,10 +80,13 @@ def _write(conversion: Any, output: Path | None) -> int:
 
     try:
         with fewer_collections():
-            _copy(conversion, output)
+            if output:
+                _to_file(conversion, output)
+            else:
+                _to_stdout(conversion)
     except BrokenPipeError:
-        # the reader (e.g. `head`) has gone: stop quietly, and keep Python's exit-time flush from failing
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # the reader (e.g. `head`) has gone: stop quietly
+        _discard_stdout()
         return 0
     stats = conversion.stats
     print(f"{stats.triples} triples" + (f", {stats.skipped} features skipped (invalid geometry)"
@@ -80,16 +94,71 @@ def _write(conversion: Any, output: Path | None) -> int:
     return 0
 
 
-def _copy(conversion: Any, output: Path | None) -> None:
+def _to_file(conversion: Any, output: Path) -> None:
     from components.geotriples_adapter.output import write_behind
 
-    if output:
-        with output.open("wb") as handle:
-            write_behind(conversion.chunks(), handle.write)
-    else:
-        sys.stdout.flush()
-        write_behind(conversion.chunks(), sys.stdout.buffer.write)
-        sys.stdout.buffer.flush()
+    with _writing(output):
+        handle = output.open("wb")
+    try:
+        write_behind(conversion.chunks(), _guarded(handle.write, output))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            handle.close()
+        raise
+    with _writing(output):
+        handle.close()
+
+
+def _to_stdout(conversion: Any) -> None:
+    from components.geotriples_adapter.output import write_behind
+
+    sys.stdout.flush()
+    try:
+        write_behind(conversion.chunks(), _guarded(sys.stdout.buffer.write, "standard output"))
+        with _writing("standard output"):
+            sys.stdout.buffer.flush()
+    except Ai4copError:
+        # keep what was converted before an input error; after a write error, drop what cannot be written
+        try:
+            sys.stdout.buffer.flush()
+        except OSError:
+            _discard_stdout()
+        raise
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's exit-time flush of what is left cannot fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _guarded(write: Callable[[bytes], object], target: Path | str) -> Callable[[bytes], None]:
+    def guarded(data: bytes) -> None:
+        with _writing(target):
+            write(data)
+
+    return guarded
+
+
+@contextlib.contextmanager
+def _writing(target: Path | str) -> Iterator[None]:
+    """OS errors (missing folder, disk full...) as one-line domain errors naming ``target``; a closed pipe stays
+    ``BrokenPipeError`` (it ends the output quietly)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        raise _output_error(target, err) from err
+
+
+def _output_error(target: Path | str, err: OSError) -> Ai4copError:
+    """The domain error saying why ``target`` cannot be written."""
+    reason = err.strerror or str(err)
+    if isinstance(err, FileNotFoundError) and isinstance(target, Path):
+        return NotFound(f"cannot write {target}: folder {target.parent} does not exist")
+    if isinstance(err, PermissionError):
+        return PermissionDenied(f"cannot write {target}: {reason}")
+    return InvalidInput(f"cannot write {target}: {reason}")
 
 
 def _dump(args: argparse.Namespace) -> int:
