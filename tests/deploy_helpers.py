@@ -97,3 +97,60 @@ class BuildahContainer:
         self._holder.kill()
         self._holder.wait(5)
         subprocess.run([*buildah_command(), "rm", self.name], capture_output=True, check=False, timeout=300)
+
+
+class FakeKubeApi:
+    """An HTTP server on loopback answering like a Kubernetes API server: ``routes`` maps ``(method, path)`` to
+    ``(status, body)``; anything else is a 404 ``Status``. ``kubeconfig(path)`` writes a config pointing at it."""
+
+    def __init__(self, routes: dict[tuple[str, str], tuple[int, dict[str, object]]]):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.routes = routes
+        self.requests: list[tuple[str, str]] = []
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                path = self.path.split("?", 1)[0]
+                api.requests.append((self.command, path))
+                status, body = api.routes.get((self.command, path), (404, status_body(404, "NotFound",
+                                                                                          f"{path} not found")))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = _answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        import threading
+
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def kubeconfig(self, path: Path) -> Path:
+        config = {"apiVersion": "v1", "kind": "Config", "current-context": "test",
+                  "clusters": [{"name": "test", "cluster": {"server": self.url}}],
+                  "users": [{"name": "test", "user": {"token": "test-token"}}],
+                  "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}]}
+        path.write_text(json.dumps(config))
+        return path
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def status_body(code: int, reason: str, message: str) -> dict[str, object]:
+    """The body of a Kubernetes API error (a ``Status`` object)."""
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+            "reason": reason, "code": code}

@@ -19,6 +19,7 @@ from components.common.errors import InvalidInput
 from onboarding.cli import main
 from onboarding.export import ExportOptions, build_solution, export_solution, load_manifests, parse_replicas
 from onboarding.images import REPO_ROOT
+from tests.deploy_helpers import FakeKubeApi, status_body
 
 BLUEPRINT = REPO_ROOT / "blueprint.json"
 K8S_VERSION = "1.30.0"
@@ -410,3 +411,58 @@ def test_cli_export_reads_a_config_file(tmp_path: Path) -> None:
     with zipfile.ZipFile(out) as archive:
         data = yaml.safe_load(archive.read("deployments/comax1_configmap.yaml"))["data"]
     assert data["COMAX_QA_MIN"] == "0.75"
+
+
+# -- the client script against a Kubernetes API server on loopback --------------------------------------
+
+NS_PATH = "/api/v1/namespaces/co-max"
+FORBIDDEN_READ = status_body(403, "Forbidden", 'namespaces "co-max" is forbidden: User "dev" cannot get resource '
+                                               '"namespaces" in API group "" in the namespace "co-max"')
+FORBIDDEN_CREATE = status_body(403, "Forbidden", 'namespaces is forbidden: User "dev" cannot create resource '
+                                                 '"namespaces" in API group "" at the cluster scope')
+
+
+def _script(solution: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "kubernetes-client-script.py", "--no-run", *args], cwd=solution,
+                          capture_output=True, text=True, timeout=120, check=False, env=env)
+
+
+@pytest.mark.parametrize(("routes", "said", "error"), [
+    # not allowed to create namespaces: one line with the API server's message
+    ({("GET", NS_PATH): (404, status_body(404, "NotFound", 'namespaces "co-max" not found')),
+      ("POST", "/api/v1/namespaces"): (403, FORBIDDEN_CREATE)},
+     "", "error: the Kubernetes API answered 403 Forbidden: " + str(FORBIDDEN_CREATE["message"])),
+    # not allowed to read namespaces: assumed to exist; the next call that is refused says why, in one line
+    ({("GET", NS_PATH): (403, FORBIDDEN_READ)},
+     "namespace co-max: not allowed to read namespaces; assuming it exists", "error: the Kubernetes API answered 404"),
+])
+def test_client_script_api_errors_are_one_line(solution: Path, tmp_path: Path, routes: Any, said: str,
+                                               error: str) -> None:
+    api = FakeKubeApi(routes)
+    try:
+        proc = _script(solution, "--kubeconfig", str(api.kubeconfig(tmp_path / "kubeconfig")))
+    finally:
+        api.close()
+    assert proc.returncode == 1
+    assert said in proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(error), proc.stderr
+    assert api.requests[0] == ("GET", NS_PATH)
+
+
+def test_client_script_without_kubeconfig_or_kubectl_says_so_in_one_line(solution: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    proc = _script(solution, "--kubeconfig", str(tmp_path / "missing"))
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: no usable kubeconfig"), proc.stderr
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("client_script", solution / "kubernetes-client-script.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SystemExit, match="kubectl is not installed") as info:
+        script.port_forward("co-max")
+    assert "\n" not in str(info.value)

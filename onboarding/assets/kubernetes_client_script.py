@@ -49,7 +49,7 @@ def read_env_file(path: Path) -> dict[str, str]:
             continue
         key, sep, value = line.partition("=")
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", key.strip()):
-            raise SystemExit(f"{path}:{number}: expected KEY=VALUE")
+            raise SystemExit(f"error: {path}:{number}: expected KEY=VALUE")
         values[key.strip()] = value.strip()
     return values
 
@@ -71,20 +71,38 @@ def dry_run(namespace: str, docs: Sequence[dict[str, Any]]) -> None:
         print(yaml.safe_dump(shown, sort_keys=False), end="")
 
 
+def ensure_namespace(api: Any, namespace: str) -> None:
+    """Create the namespace unless it exists. Users limited to their namespace may not read namespaces at all
+    (403): the namespace is then taken to exist, and applying into it says soon enough if it does not."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    core = client.CoreV1Api(api)
+    try:
+        core.read_namespace(namespace)
+        print(f"namespace {namespace} exists")
+        return
+    except ApiException as err:
+        if err.status == 403:
+            print(f"namespace {namespace}: not allowed to read namespaces; assuming it exists")
+            return
+        if err.status != 404:
+            raise
+    try:
+        core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        print(f"namespace {namespace} created")
+    except ApiException as err:
+        if err.status != 409:  # created meanwhile
+            raise
+        print(f"namespace {namespace} exists")
+
+
 def apply_all(namespace: str, docs: Sequence[dict[str, Any]]) -> None:
     """Create the namespace when missing, then server-side apply every manifest."""
     from kubernetes import client, dynamic
-    from kubernetes.client.rest import ApiException
 
     api = client.ApiClient()
-    try:
-        client.CoreV1Api(api).create_namespace({"apiVersion": "v1", "kind": "Namespace",
-                                                "metadata": {"name": namespace}})
-        print(f"namespace {namespace} created")
-    except ApiException as err:
-        if err.status != 409:
-            raise
-        print(f"namespace {namespace} exists")
+    ensure_namespace(api, namespace)
     resources = dynamic.DynamicClient(api).resources
     for doc in docs:
         resource = resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
@@ -105,7 +123,7 @@ def wait_ready(namespace: str, names: Sequence[str], timeout: float) -> None:
         if not pending:
             break
         if time.monotonic() > deadline:
-            raise SystemExit(f"not ready after {timeout:.0f} s: {', '.join(pending)} (kubectl -n {namespace} "
+            raise SystemExit(f"error: not ready after {timeout:.0f} s: {', '.join(pending)} (kubectl -n {namespace} "
                              "describe pods)")
         time.sleep(3)
     print(f"{len(names)} deployments ready")
@@ -131,14 +149,24 @@ def orchestrator_endpoint(namespace: str, timeout: float) -> tuple[str, subproce
                 return f"{ingress[0].ip or ingress[0].hostname}:8061", None
             time.sleep(3)
             svc = core.read_namespaced_service("orchestrator", namespace)
-    forward = subprocess.Popen(["kubectl", "-n", namespace, "port-forward", "svc/orchestrator", ":8061"],
-                               stdout=subprocess.PIPE, text=True)
+    return port_forward(namespace)
+
+
+def port_forward(namespace: str) -> tuple[str, subprocess.Popen[str]]:
+    """``kubectl port-forward`` to the orchestrator Service on a free local port."""
+    try:
+        forward = subprocess.Popen(["kubectl", "-n", namespace, "port-forward", "svc/orchestrator", ":8061"],
+                                   stdout=subprocess.PIPE, text=True)
+    except FileNotFoundError:
+        raise SystemExit("error: kubectl is not installed, so the orchestrator cannot be port-forwarded; install "
+                         "kubectl or pass --endpoint HOST:PORT (e.g. with --expose orchestrator at export)") from None
     assert forward.stdout is not None
     for line in forward.stdout:
         match = re.search(r"127\.0\.0\.1:(\d+)", line)
         if match:
             return f"127.0.0.1:{match.group(1)}", forward
-    raise SystemExit("kubectl port-forward to svc/orchestrator failed; pass --endpoint HOST:PORT")
+    forward.wait(10)
+    raise SystemExit("error: kubectl port-forward to svc/orchestrator failed (see above); pass --endpoint HOST:PORT")
 
 
 def run_pipeline(endpoint: str) -> int:
@@ -146,6 +174,37 @@ def run_pipeline(endpoint: str) -> int:
     from orchestrator_client import run_pipeline as run
 
     return int(run(endpoint, HERE))
+
+
+def api_error(err: Exception) -> str:
+    """One line for a failed Kubernetes API call: the status and the API server's own message."""
+    status, reason, body = getattr(err, "status", ""), getattr(err, "reason", ""), getattr(err, "body", "")
+    try:
+        message = json.loads(body).get("message", "") if body else ""
+    except (ValueError, AttributeError):
+        message = ""
+    return f"error: the Kubernetes API answered {status} {reason}: {message or str(body)[:300] or 'no message'}"
+
+
+def deploy_and_run(args: argparse.Namespace, docs: Sequence[dict[str, Any]]) -> int:
+    """Apply, wait until ready, then run the pipeline (unless --no-run)."""
+    from kubernetes import config
+
+    config.load_kube_config(config_file=args.kubeconfig)
+    apply_all(args.namespace, docs)
+    wait_ready(args.namespace, [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"], args.timeout)
+    if args.no_run:
+        return 0
+    forward = None
+    endpoint = args.endpoint
+    if endpoint is None:
+        endpoint, forward = orchestrator_endpoint(args.namespace, 120)
+    try:
+        return run_pipeline(endpoint)
+    finally:
+        if forward is not None:
+            forward.terminate()
+            forward.wait(10)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,23 +230,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dry_run:
         dry_run(args.namespace, docs)
         return 0
-    from kubernetes import config
+    from kubernetes.client.rest import ApiException
+    from kubernetes.config import ConfigException
+    from urllib3.exceptions import HTTPError
 
-    config.load_kube_config(config_file=args.kubeconfig)
-    apply_all(args.namespace, docs)
-    wait_ready(args.namespace, [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"], args.timeout)
-    if args.no_run:
-        return 0
-    forward = None
-    endpoint = args.endpoint
-    if endpoint is None:
-        endpoint, forward = orchestrator_endpoint(args.namespace, 120)
     try:
-        return run_pipeline(endpoint)
-    finally:
-        if forward is not None:
-            forward.terminate()
-            forward.wait(10)
+        return deploy_and_run(args, docs)
+    except ApiException as err:
+        raise SystemExit(api_error(err)) from None
+    except ConfigException as err:
+        raise SystemExit(f"error: no usable kubeconfig ({err}); pass --kubeconfig FILE or set KUBECONFIG") from None
+    except HTTPError as err:
+        raise SystemExit(f"error: cannot reach the Kubernetes API: {err}") from None
 
 
 if __name__ == "__main__":
