@@ -20,6 +20,9 @@ from tests.geotriples_helpers import GEO, parse, wkt_values, write_geojson, writ
 
 pytestmark = pytest.mark.timeout(60)
 
+POINT_GEOJSON = (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"n": 1}, '
+                 b'"geometry": {"type": "Point", "coordinates": [1, 2]}}]}')
+
 
 @pytest.fixture()
 def shared(tmp_path: Path) -> Path:
@@ -39,6 +42,14 @@ def stub(shared: Path) -> Iterator[object]:
     finally:
         channel.close()
         server.stop(0)
+
+
+def test_settings_refuse_a_base_iri_that_is_not_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("GEOTRIPLES_BASE_IRI", "not an iri")
+    with pytest.raises(ValidationError, match="base IRI 'not an iri' is not an absolute IRI"):
+        Settings()
 
 
 def test_settings_default_to_platform_shared_folder(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,6 +89,10 @@ def test_convert_inline_shapefile_zip(stub, tmp_path: Path) -> None:  # type: ig
     ({"data": b"id,WKT\n1,POINT (1\n", "format": "csv"}, grpc.StatusCode.INVALID_ARGUMENT, "feature 1"),
     ({"data": b"{}", "format": "geojson", "rdf_format": "rdfxml"}, grpc.StatusCode.INVALID_ARGUMENT,
      "unknown RDF format"),
+    ({"data": POINT_GEOJSON, "format": "geojson", "base_iri": "not an iri"}, grpc.StatusCode.INVALID_ARGUMENT,
+     "base IRI 'not an iri' is not an absolute IRI"),
+    ({"data": POINT_GEOJSON, "format": "geojson", "layer": "bad layer/x"}, grpc.StatusCode.INVALID_ARGUMENT,
+     "layer name 'bad layer/x' is not usable"),
 ])
 def test_convert_errors(stub, request_fields, code, text) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(grpc.RpcError) as err:
@@ -232,3 +247,21 @@ def test_cli_full_standard_output_is_one_line(tmp_path: Path) -> None:
                               shell=True, capture_output=True, text=True, timeout=60, check=False)
         assert (done.returncode, done.stderr) == (
             2, "ai4cop geotriples: error: cannot write standard output: No space left on device\n")
+
+
+@pytest.mark.parametrize(("option", "value", "text"), [
+    ("-b", "not an iri", "base IRI 'not an iri' is not an absolute IRI (like http://example.com/data)"),
+    ("-b", "http://ex.org/a b", "base IRI 'http://ex.org/a b' contains ' ', which an IRI may not"),
+    ("-b", "http://ex.org/a#b", "base IRI 'http://ex.org/a#b' may hold '#' only at its end"),
+    ("--layer", "bad layer/x", "layer name 'bad layer/x' is not usable: it must start with a letter"),
+])
+@pytest.mark.parametrize("command", ["generate-mapping", "convert"])
+def test_cli_bad_base_iri_or_layer_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              caplog: pytest.LogCaptureFixture, command: str, option: str,
+                                              value: str, text: str) -> None:
+    source = write_geojson(tmp_path)
+    assert cli(["geotriples", command, str(source), option, value]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(f"ai4cop geotriples: error: {text}")
+    assert captured.err.count("\n") == 1
+    assert not caplog.records  # no rdflib warnings about the IRIs before the error

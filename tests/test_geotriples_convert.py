@@ -104,6 +104,13 @@ def test_kml_placemarks(tmp_path: Path) -> None:
                        URIRef("http://example.com/ontology#hasHeight")) == Literal("156")
 
 
+def test_gml_feature_names_become_safe_layer_names(tmp_path: Path) -> None:
+    path = tmp_path / "rivers.gml"
+    path.write_text(GML.replace("app:River>", "app:River.v2>"), encoding="utf-8")
+    graph = parse(_text(convert(path)))
+    assert "http://example.com/River_v2/id/2" in wkt_values(graph)
+
+
 def test_gml_features_keep_their_srs(tmp_path: Path) -> None:
     path = tmp_path / "rivers.gml"
     path.write_text(GML, encoding="utf-8")

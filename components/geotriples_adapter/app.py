@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 
 from components.common.contract import messages, services
 from components.common.errors import grpc_errors
@@ -29,6 +29,18 @@ class Settings(ComponentSettings):
     chunk_features: int = Field(default=2000, ge=1, le=1_000_000)
     base_iri: str = "http://example.com"
     rdf_format: str = "ntriples"
+
+    @field_validator("base_iri")
+    @classmethod
+    def _absolute_iri(cls, value: str) -> str:
+        from components.common.errors import InvalidInput
+        from components.geotriples_adapter.mapgen import check_base_iri
+
+        try:
+            check_base_iri(value)
+        except InvalidInput as err:  # a ValueError is what pydantic reports with the variable's name
+            raise ValueError(str(err)) from err
+        return value
 
 
 class GeoTriplesServicer:

@@ -62,7 +62,12 @@ def input_format(path: Path, fmt: str | None = None) -> str:
 
 def layer_name(path: Path) -> str:
     """A class-name-safe layer name from a file name (GeoTriples uses the file's stem)."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", path.stem) or "Layer"
+    return safe_name(path.stem)
+
+
+def safe_name(text: str) -> str:
+    """``text`` as a class-name-safe layer name: ASCII letters, digits and ``_``, starting with a letter."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", text) or "Layer"
     return name if name[0].isalpha() else "L" + name
 
 
@@ -207,4 +212,4 @@ def _gml(path: Path) -> Described:
     if not geometry:
         raise InvalidInput(f"{path.name}: features {local} have no GML geometry property")
     columns = [Column(f"{prefix}{n}", n, _datatype(v)) for n, v in samples.items()]
-    return Described(path, local, str(QL.XPath), f"//{prefix}{local}", columns, [geometry], prefixes)
+    return Described(path, safe_name(local), str(QL.XPath), f"//{prefix}{local}", columns, [geometry], prefixes)

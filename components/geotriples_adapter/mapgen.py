@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 
+from components.common.errors import InvalidInput
 from components.geotriples_adapter.inspect_input import Described
-from components.geotriples_adapter.terms import GEO, XSD
+from components.geotriples_adapter.terms import GEO, XSD, forbidden_in_iri, is_absolute
 
 DEFAULT_BASE = "http://example.com"
+_LAYER = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*\Z")
 
 # (predicate local name, rrxf function, datatype) of the geometry triples map, in GeoTriples' order
 GEOMETRY_PROPERTIES = [
@@ -39,10 +41,32 @@ def predicate_name(column: str) -> str:
     return "has" + safe[:1].upper() + safe[1:]
 
 
+def check_base_iri(base_iri: str) -> str:
+    """``base_iri`` without its trailing ``/`` or ``#``; ``InvalidInput`` unless it is an absolute IRI that the
+    generated IRIs (``{base}/{Layer}/id/{n}``, ``{base}/ontology#``) can extend."""
+    base = base_iri.rstrip("/#")
+    if not is_absolute(base) or base.endswith(":"):
+        raise InvalidInput(f"base IRI {base_iri!r} is not an absolute IRI (like http://example.com/data)")
+    bad = forbidden_in_iri(base)
+    if bad is not None:
+        raise InvalidInput(f"base IRI {base_iri!r} contains {bad!r}, which an IRI may not")
+    if "#" in base:
+        raise InvalidInput(f"base IRI {base_iri!r} may hold '#' only at its end (the ontology IRI adds one)")
+    return base
+
+
+def check_layer(layer: str) -> str:
+    """``layer`` when it can name the class ``onto:{layer}`` and sit in IRIs as it is, ``InvalidInput`` otherwise."""
+    if not _LAYER.match(layer):
+        raise InvalidInput(f"layer name {layer!r} is not usable: it must start with a letter and hold only letters, "
+                           f"digits, '_' and '-'")
+    return layer
+
+
 def generate_mapping(described: Described, source: str, base_iri: str | None = None, strdf: bool = False) -> str:
     """Turtle text of the mapping; ``source`` is how the mapping names the input (relative to the mapping)."""
-    base = (base_iri or DEFAULT_BASE).rstrip("/#")
-    layer = described.layer
+    base = check_base_iri(base_iri or DEFAULT_BASE)
+    layer = check_layer(described.layer)
     prefixes = {
         "rr": "http://www.w3.org/ns/r2rml#", "rml": "http://semweb.mmlab.be/ns/rml#",
         "ql": "http://semweb.mmlab.be/ns/ql#", "rrx": "http://www.w3.org/ns/r2rml-ext#",

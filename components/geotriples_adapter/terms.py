@@ -40,6 +40,12 @@ def is_absolute(iri: str) -> bool:
     return _ABSOLUTE.match(iri) is not None
 
 
+def forbidden_in_iri(value: str) -> str | None:
+    """The first character of ``value`` that an IRI may not contain (space, ``<``, ``{``...), or None."""
+    found = _IRI_FORBIDDEN.search(value)
+    return found.group() if found else None
+
+
 def iri(value: str, base: str | None = None) -> str:
     """``<value>``, resolved against ``base`` when relative; ``InvalidInput`` when it is not a valid IRI."""
     if not is_absolute(value):
