@@ -101,6 +101,36 @@ def test_convert_errors(stub, request_fields, code, text) -> None:  # type: igno
     assert text in err.value.details()
 
 
+@pytest.mark.parametrize(("request_fields", "text"), [
+    ({"data": b"{bad", "format": "geojson"}, "input.geojson is not valid GeoJSON"),
+    ({"data": b"not a zip", "format": "shapefile"}, "shapefile data must be a .zip"),
+    ({"path": "corrupt.geojson"}, "corrupt.geojson is not valid GeoJSON"),
+    ({"path": "fake.shp"}, "fake.shp is not a readable Shapefile"),
+])
+def test_undecodable_client_input_is_invalid_argument(stub, shared: Path, request_fields,  # type: ignore[no-untyped-def]
+                                                      text) -> None:
+    (shared / "corrupt.geojson").write_bytes(b'{"type": "FeatureCollection", "features": [{"type": ')
+    (shared / "fake.shp").write_bytes(b"not a shapefile")
+    with pytest.raises(grpc.RpcError) as err:
+        list(stub.convert(messages().GeoData(**request_fields)))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert text in err.value.details()
+    assert len(list(stub.convert(messages().GeoData(data=POINT_GEOJSON, format="geojson")))) == 1  # still serving
+
+
+def test_input_corrupt_after_streaming_began_is_invalid_argument(stub, shared: Path) -> None:  # type: ignore[no-untyped-def]
+    feature = b'{"type": "Feature", "properties": {"n": 1}, "geometry": {"type": "Point", "coordinates": [1, 2]}}'
+    # the first 200 features (what generate-mapping samples) are fine, the file breaks after them
+    (shared / "late.geojson").write_bytes(b'{"type": "FeatureCollection", "features": ['
+                                          + b", ".join([feature] * 300) + b", {broken")
+    received = []
+    with pytest.raises(grpc.RpcError) as err:
+        for chunk in stub.convert(messages().GeoData(path="late.geojson")):
+            received.append(chunk)
+    assert received and err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "late.geojson is not valid JSON" in err.value.details()
+
+
 def test_client_mapping_cannot_read_outside(stub, shared: Path) -> None:  # type: ignore[no-untyped-def]
     write_geojson(shared)
     mapping = (Path(__file__).parent / "nothing").as_posix()

@@ -39,22 +39,30 @@ class Request:
 @contextmanager
 def conversion_for(request: Request, shared: Path, default_base: str, default_format: str,
                    batch_size: int) -> Iterator[Conversion]:
-    """A conversion for ``request``: inline bytes go to a private temporary folder, paths stay in ``shared``."""
+    """A conversion for ``request``: inline bytes go to a private temporary folder, paths stay in ``shared``.
+
+    Input that cannot be decoded is ``InvalidInput`` here, while the conversion runs too: the client chose it,
+    whether it sent the bytes or named a file in the shared folder (``UnreadableData`` would say the server lost
+    data).
+    """
     if bool(request.data) == bool(request.path):
         raise InvalidInput("give exactly one of data (the file's bytes) or path (inside the shared folder)")
     options = Options(strdf=request.strdf, skip_invalid=request.skip_invalid, batch_size=batch_size)
     rdf_format = normalise_format(request.rdf_format or default_format)
-    with tempfile.TemporaryDirectory(prefix="geotriples-") as scratch:
-        if request.data:
-            root = Path(scratch)
-            path = _write_inline(request.data, request.format, root)
-        else:
-            root = shared
-            path = confine(shared, request.path)
-        conversion = convert(path, request.base_iri or default_base, request.format or None, request.layer or None,
-                             rdf_format, options, request.mapping or None)
-        check_sources(conversion.mapping, root)
-        yield conversion
+    try:
+        with tempfile.TemporaryDirectory(prefix="geotriples-") as scratch:
+            if request.data:
+                root = Path(scratch)
+                path = _write_inline(request.data, request.format, root)
+            else:
+                root = shared
+                path = confine(shared, request.path)
+            conversion = convert(path, request.base_iri or default_base, request.format or None,
+                                 request.layer or None, rdf_format, options, request.mapping or None)
+            check_sources(conversion.mapping, root)
+            yield conversion
+    except UnreadableData as err:
+        raise InvalidInput(str(err)) from err
 
 
 def _write_inline(data: bytes, fmt: str, folder: Path) -> Path:
@@ -68,7 +76,7 @@ def _write_inline(data: bytes, fmt: str, folder: Path) -> Path:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as err:
-        raise UnreadableData(f"shapefile data must be a .zip of .shp/.shx/.dbf(/.prj): {err}") from err
+        raise InvalidInput(f"shapefile data must be a .zip of .shp/.shx/.dbf(/.prj): {err}") from err
     shp = None
     with archive:
         for member in archive.infolist():
