@@ -65,6 +65,7 @@ def test_convert_path_streams_chunks(stub, shared: Path) -> None:  # type: ignor
     assert len(chunks) > 2 and all(c.rdf_format == "turtle" for c in chunks)
     graph = parse("".join(c.data for c in chunks), "turtle")
     assert sum(c.triples for c in chunks) == len(graph) == 56
+    assert all(c.data for c in chunks) and chunks[-1].skipped == 0  # no empty closing chunk when nothing is skipped
     assert "http://ex.org/places/id/4" in wkt_values(graph)
 
 
@@ -129,6 +130,32 @@ def test_input_corrupt_after_streaming_began_is_invalid_argument(stub, shared: P
             received.append(chunk)
     assert received and err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "late.geojson is not valid JSON" in err.value.details()
+
+
+BOWTIE = {"type": "Feature", "properties": {"n": 3},
+          "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}}
+POINT = {"type": "Feature", "properties": {"n": 1}, "geometry": {"type": "Point", "coordinates": [1, 2]}}
+
+
+@pytest.mark.parametrize("rdf_format", ["ntriples", "turtle"])
+def test_skip_count_arrives_when_every_feature_is_skipped(stub, shared: Path,  # type: ignore[no-untyped-def]
+                                                          rdf_format: str) -> None:
+    import json
+
+    (shared / "bowtie.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [BOWTIE]}))
+    chunks = list(stub.convert(messages().GeoData(path="bowtie.geojson", skip_invalid=True, rdf_format=rdf_format)))
+    assert chunks and chunks[-1].skipped == 1 and chunks[-1].data == "" and sum(c.triples for c in chunks) == 0
+
+
+def test_skip_count_of_a_last_batch_all_skipped(stub, shared: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    # chunk_features=2: the first batch converts, the second holds only the invalid feature
+    features = [POINT, POINT, BOWTIE]
+    (shared / "tail.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    chunks = list(stub.convert(messages().GeoData(path="tail.geojson", skip_invalid=True)))
+    assert [(bool(c.data), c.skipped) for c in chunks] == [(True, 0), (False, 1)]
+    assert chunks[-1].triples == 0 and sum(c.triples for c in chunks) == len(parse(chunks[0].data))
 
 
 def test_client_mapping_cannot_read_outside(stub, shared: Path) -> None:  # type: ignore[no-untyped-def]

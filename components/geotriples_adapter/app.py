@@ -52,18 +52,15 @@ class GeoTriplesServicer:
     @grpc_errors
     def convert(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         from components.geotriples_adapter.gcpolicy import fewer_collections
-        from components.geotriples_adapter.service import Request, conversion_for
+        from components.geotriples_adapter.service import Request, conversion_for, counted_chunks
 
         fields = {name: getattr(request, name) for name in Request.__dataclass_fields__}
         with fewer_collections(), conversion_for(Request(**fields), self.settings.shared_folder,
                                                  self.settings.base_iri, self.settings.rdf_format,
                                                  self.settings.chunk_features) as conversion:
-            sent = 0
-            for text in conversion.chunks():
-                stats = conversion.stats
-                yield messages().RdfChunk(data=text, rdf_format=conversion.rdf_format,
-                                          triples=stats.triples - sent, skipped=stats.skipped)
-                sent = stats.triples
+            for text, triples, skipped in counted_chunks(conversion):
+                yield messages().RdfChunk(data=text, rdf_format=conversion.rdf_format, triples=triples,
+                                          skipped=skipped)
             logger.info("convert: %d triples, %d features skipped", conversion.stats.triples,
                         conversion.stats.skipped)
 

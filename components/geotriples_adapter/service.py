@@ -98,3 +98,20 @@ def check_sources(mapping: Mapping, root: Path) -> None:
         target = (mapping.folder / tm.source.source).resolve()
         if target != base and base not in target.parents:
             raise PermissionDenied(f"mapping source {tm.source.source!r} of {tm.name} is outside the allowed folder")
+
+
+def counted_chunks(conversion: Conversion) -> Iterator[tuple[str, int, int]]:
+    """``(text, triples in it, features skipped so far)`` for each chunk of ``conversion``.
+
+    There is always at least one, and the last one's skipped count is the total: when the last features were all
+    skipped (or every one was), a final chunk without text carries the count.
+    """
+    sent = 0
+    reported: int | None = None
+    for text in conversion.chunks():
+        stats = conversion.stats
+        yield text, stats.triples - sent, stats.skipped
+        sent, reported = stats.triples, stats.skipped
+    stats = conversion.stats
+    if reported != stats.skipped or stats.triples != sent:
+        yield "", stats.triples - sent, stats.skipped
