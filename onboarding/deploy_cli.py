@@ -15,8 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     images = subparsers.add_parser("images", help="build the components' container images")
     actions = images.add_subparsers(dest="action", metavar="ACTION", required=True)
     build = actions.add_parser("build", help="build images with docker (when its daemon answers) or buildah")
-    build.add_argument("--registry", default="", help="registry/namespace prefix, e.g. registry.example.org/ai4cop")
-    build.add_argument("--tag", default="latest", help="image tag (default: %(default)s)")
+    build.add_argument("--registry", default=None,
+                       help="registry/namespace prefix ('' for none; default: the root blueprint.json's, "
+                            "ghcr.io/ai4cop)")
+    build.add_argument("--tag", default=None, help="image tag (default: the package version, as in blueprint.json)")
     build.add_argument("--component", action="extend", nargs="+", choices=COMPONENT_NAMES, dest="components",
                        metavar="NAME", help="build only these components (default: all four)")
     build.add_argument("--base-image", help="BASE_IMAGE for the Dockerfiles (default: python:3.11-slim)")
@@ -61,9 +63,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from onboarding.images import build_images, image_size
+    from onboarding.images import DEFAULT_REGISTRY, build_images, image_size
 
-    built = build_images(args.components or list(COMPONENT_NAMES), args.registry, args.tag, args.base_image)
+    registry = DEFAULT_REGISTRY if args.registry is None else args.registry
+    built = build_images(args.components or list(COMPONENT_NAMES), registry, args.tag, args.base_image)
     for image in built:
         print(f"{image.ref}\t{image_size(image.ref) / 1e6:.0f} MB\t{image.seconds:.0f} s")
     return 0
@@ -82,16 +85,19 @@ def _onboard(args: argparse.Namespace) -> int:
     from pydantic import SecretStr
 
     from components.common.errors import InvalidInput
-    from onboarding.onboard import push, write_package
+    from onboarding.onboard import onboarding_url, push, write_package
 
+    token = SecretStr(os.environ.get(TOKEN_ENV, ""))
+    # Checked before anything is written: a refused --push leaves no package behind.
+    if args.push:
+        onboarding_url(args.push)
+        if not args.user or not token.get_secret_value():
+            raise InvalidInput(f"--push needs --user and the API token in ${TOKEN_ENV}")
     output = args.output or Path(f"onboarding-{args.component}")
     package = write_package(args.component, args.image, output, args.name)
     print(f"wrote {package.directory}: model.proto, license.json, onboarding.json ({package.image})")
     if not args.push:
         return 0
-    token = SecretStr(os.environ.get(TOKEN_ENV, ""))
-    if not args.user or not token.get_secret_value():
-        raise InvalidInput(f"--push needs --user and the API token in ${TOKEN_ENV}")
     solution = push(package, args.push, args.user, token)
     print(f"onboarded {package.model_name}: solutionId {solution}")
     return 0

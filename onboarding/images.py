@@ -21,9 +21,10 @@ from components.common.errors import InvalidInput, Unavailable, UpstreamError
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TAG = "latest"
-# Where the host's CA bundle appears inside a buildah RUN step (pip is told with PIP_CERT).
-BUILD_CA_PATH = "/run/ai4cop-build/ca-certificates.crt"
+# Where the root blueprint.json's images come from (their tag is the package version).
+DEFAULT_REGISTRY = "ghcr.io/ai4cop"
+# The build secret carrying the host's CA bundle; the Dockerfiles point PIP_CERT at /run/secrets/<id>.
+CA_SECRET = "cacert"
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,26 @@ def image_spec(component: str) -> ImageSpec:
     return IMAGES[component]
 
 
-def image_ref(component: str, registry: str = "", tag: str = DEFAULT_TAG) -> str:
-    """``[registry/]ai4cop-<name>:tag`` for ``component`` (the orchestrator's naming, one place)."""
+def package_version() -> str:
+    """The ai4cop version: the installed distribution's, else ``setup.cfg``'s (a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ai4cop")
+    except PackageNotFoundError:
+        import configparser
+
+        config = configparser.ConfigParser()
+        config.read(REPO_ROOT / "setup.cfg", encoding="utf-8")
+        return config.get("metadata", "version", fallback="latest")
+
+
+def image_ref(component: str, registry: str = DEFAULT_REGISTRY, tag: str | None = None) -> str:
+    """``[registry/]ai4cop-<name>:tag`` for ``component`` (the orchestrator's naming, one place); the tag
+    defaults to the package version, so the defaults name the images the root ``blueprint.json`` uses."""
     from components.orchestrator.images import image_for_component
 
-    return image_for_component(image_spec(component).component, registry, tag)
+    return image_for_component(image_spec(component).component, registry, tag or package_version())
 
 
 def docker_available() -> bool:
@@ -97,10 +113,11 @@ def detect_builder() -> str:
 
 @dataclass(frozen=True)
 class PipSettings:
-    """How pip inside a build reaches the package index: build arguments plus files to mount (buildah only)."""
+    """How pip inside a build reaches the package index: build arguments, and the CA bundle file pip trusts
+    (passed as the build secret ``cacert``, which both docker/BuildKit and buildah mount for one RUN step)."""
 
     build_args: dict[str, str]
-    mounts: dict[str, str]
+    ca_bundle: str | None = None
 
 
 def pip_settings(config: Mapping[str, str], env: Mapping[str, str]) -> PipSettings:
@@ -108,7 +125,7 @@ def pip_settings(config: Mapping[str, str], env: Mapping[str, str]) -> PipSettin
 
     ``config`` is ``pip config list`` parsed (``{"global.index-url": ...}``), ``env`` the environment, which
     wins as it does for pip. Only http(s) indexes pass: ``file://`` indexes and local find-links are the
-    host's own caches. The CA bundle pip trusts is mounted read-only, so TLS stays verified.
+    host's own caches. The CA bundle pip trusts goes in as a build secret, so TLS stays verified.
     """
 
     def setting(key: str) -> str:
@@ -127,12 +144,8 @@ def pip_settings(config: Mapping[str, str], env: Mapping[str, str]) -> PipSettin
     extra = " ".join(url for url in setting("extra-index-url").split() if url.startswith(("http://", "https://")))
     if extra:
         args["PIP_EXTRA_INDEX_URL"] = extra
-    mounts: dict[str, str] = {}
     cert = setting("cert") or env.get("REQUESTS_CA_BUNDLE", "") or env.get("SSL_CERT_FILE", "")
-    if cert and Path(cert).is_file():
-        mounts[str(Path(cert).resolve())] = BUILD_CA_PATH
-        args["PIP_CERT"] = BUILD_CA_PATH
-    return PipSettings(args, mounts)
+    return PipSettings(args, str(Path(cert).resolve()) if cert and Path(cert).is_file() else None)
 
 
 def host_pip_config() -> dict[str, str]:
@@ -153,12 +166,9 @@ def build_command(builder: str, spec: ImageSpec, ref: str, base_image: str | Non
     args = dict(pip.build_args)
     if base_image:
         args["BASE_IMAGE"] = base_image
-    if builder == "docker":
-        cmd = ["docker", "build"]
-    else:
-        cmd = [*buildah_command(), "bud", "--isolation", "chroot"]
-        for source, target in pip.mounts.items():
-            cmd += ["-v", f"{source}:{target}:ro"]
+    cmd = ["docker", "build"] if builder == "docker" else [*buildah_command(), "bud", "--isolation", "chroot"]
+    if pip.ca_bundle:
+        cmd += ["--secret", f"id={CA_SECRET},src={pip.ca_bundle}"]
     for key, value in sorted(args.items()):
         cmd += ["--build-arg", f"{key}={value}"]
     return [*cmd, "-f", str(context / spec.dockerfile), "-t", ref, str(context)]
@@ -171,7 +181,7 @@ class BuiltImage:
     seconds: float
 
 
-def build_images(components: Sequence[str], registry: str = "", tag: str = DEFAULT_TAG,
+def build_images(components: Sequence[str], registry: str = DEFAULT_REGISTRY, tag: str | None = None,
                  base_image: str | None = None, builder: str | None = None,
                  context: Path = REPO_ROOT) -> list[BuiltImage]:
     """Build the images of ``components`` (in order) and return their references and build times."""
@@ -185,7 +195,8 @@ def build_images(components: Sequence[str], registry: str = "", tag: str = DEFAU
         logger.info("building %s: %s", ref, " ".join(cmd))
         started = time.monotonic()
         # The builder's progress goes to stderr, so stdout keeps only what the caller prints (the references).
-        proc = subprocess.run(cmd, stdout=sys.stderr, check=False)
+        # RUN --mount needs BuildKit: docker's default builder since 23.0, asked for explicitly for older ones.
+        proc = subprocess.run(cmd, stdout=sys.stderr, check=False, env={**os.environ, "DOCKER_BUILDKIT": "1"})
         if proc.returncode != 0:
             raise UpstreamError(f"{builder} failed building {ref} (exit {proc.returncode}); see its output above")
         built.append(BuiltImage(spec.component, ref, time.monotonic() - started))

@@ -1,7 +1,8 @@
-"""Start a built image without a daemon: ``buildah from`` + ``buildah run`` in a private network namespace.
+"""Start a built image and probe it: with docker (``docker run -p``) or without a daemon (buildah).
 
-The container's command runs inside ``unshare --net`` (its own loopback, so port 8061 is free whatever else
-runs on the machine), and the health probe enters the same namespace with ``nsenter``.
+Without a daemon, ``buildah from`` + ``buildah run``: the container's command runs inside ``unshare --net`` (its
+own loopback, so port 8061 is free whatever else runs on the machine), and the health probe enters the same
+namespace with ``nsenter``. Both container classes offer ``config``, ``start``, ``health``, ``run``, ``close``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,57 @@ class BuildahContainer:
         self._holder.kill()
         self._holder.wait(5)
         subprocess.run([*buildah_command(), "rm", self.name], capture_output=True, check=False, timeout=300)
+
+
+def _docker(*args: str, timeout: float = 300) -> str:
+    proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"docker {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+class DockerContainer:
+    """A container of ``ref`` run by the docker daemon, its 8061 published on a free loopback port."""
+
+    def __init__(self, ref: str, log: Path):
+        self.ref = ref
+        self.config = json.loads(_docker("image", "inspect", ref))[0]["Config"]
+        self.log = log
+        self.id = ""
+        self.target = ""
+
+    def start(self, env: dict[str, str] | None = None) -> list[str]:
+        """Run the image's entry command (ENTRYPOINT + CMD) detached; return it."""
+        env_args = [arg for key, value in (env or {}).items() for arg in ("--env", f"{key}={value}")]
+        self.id = _docker("run", "--detach", "--publish", "127.0.0.1::8061", *env_args, self.ref)
+        host_port = _docker("port", self.id, "8061/tcp").splitlines()[0].rsplit(":", 1)[1]
+        self.target = f"127.0.0.1:{host_port}"
+        return [*(self.config.get("Entrypoint") or []), *(self.config.get("Cmd") or [])]
+
+    def health(self, timeout: float = 90) -> str:
+        """Poll grpc.health.v1 on the published port until SERVING (or time out)."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            if _docker("inspect", "--format", "{{.State.Running}}", self.id) != "true":
+                return f"exited: {_docker('logs', self.id)[-2000:]}"
+            proc = subprocess.run([sys.executable, "-c", PROBE, self.target], capture_output=True, text=True,
+                                  timeout=30, check=False)
+            last = proc.stdout.strip() or (proc.stderr.strip().splitlines() or [""])[-1]
+            if proc.returncode == 0 and last == "SERVING":
+                return last
+            time.sleep(1)
+        return f"timeout, last: {last}; log: {_docker('logs', self.id)[-2000:]}"
+
+    def run(self, *cmd: str) -> str:
+        """Run a command in a new container of the image (as its user) and return its output."""
+        return _docker("run", "--rm", self.ref, *cmd, timeout=120)
+
+    def close(self) -> None:
+        if self.id:
+            self.log.write_text(subprocess.run(["docker", "logs", self.id], capture_output=True, text=True,
+                                               check=False, timeout=60).stdout)
+            subprocess.run(["docker", "rm", "--force", self.id], capture_output=True, check=False, timeout=120)
 
 
 class FakeKubeApi:

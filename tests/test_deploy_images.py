@@ -1,7 +1,8 @@
 """Images: every component's image builds, starts, answers gRPC health on 8061, carries its files at ``/``.
 
-The build uses docker when its daemon answers, else buildah (what CI installs). With buildah the base image
-is ``$AI4COP_BASE_IMAGE``, else the Debian one ``ai4cop images base`` makes (made here when debootstrap is
+The build uses docker when its daemon answers (containers then run with ``docker run -p``), else buildah (what
+CI installs; containers then run daemonless, see ``tests/deploy_helpers.py``). With buildah the base image is
+``$AI4COP_BASE_IMAGE``, else the Debian one ``ai4cop images base`` makes (made here when debootstrap is
 installed), since no container registry may be reachable.
 """
 
@@ -18,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from onboarding.images import (
-    BUILD_CA_PATH,
+    CA_SECRET,
+    DEFAULT_REGISTRY,
     IMAGES,
     REPO_ROOT,
     PipSettings,
@@ -27,6 +29,7 @@ from onboarding.images import (
     buildah_command,
     image_ref,
     image_size,
+    package_version,
     pip_settings,
 )
 
@@ -45,6 +48,9 @@ def test_every_dockerfile_follows_the_image_rules() -> None:
         assert f'CMD ["python", "-m", "components.{spec.package}"]' in text
         assert "COPY --from=builder /opt/venv /opt/venv" in text
         assert "tests" not in text.split("COPY")[-1]
+        # the CA bundle comes as a build secret, never as a build argument kept in the image's history
+        assert "PIP_CERT=" not in text.replace("export PIP_CERT=/run/secrets/cacert", "")
+        assert "--mount=type=secret,id=cacert" in text
         extra = "" if spec.component == "orchestrator" else f'".[{spec.component}]"'
         assert (extra or " install --disable-pip-version-check .") in text
 
@@ -56,7 +62,7 @@ def test_dockerignore_keeps_the_context_tight() -> None:
 
 
 def test_image_references_use_the_orchestrators_naming() -> None:
-    assert image_ref("comax") == "ai4cop-comax:latest"
+    assert image_ref("comax", "") == f"ai4cop-comax:{package_version()}"
     assert image_ref("geotriples", "registry.example.org/team/", "1.2") == \
         "registry.example.org/team/ai4cop-geotriples:1.2"
 
@@ -69,22 +75,31 @@ def test_pip_settings_pass_http_indexes_and_mount_the_ca_bundle(tmp_path: Path) 
               "global.find-links": "/opt/wheels", "global.cert": "/nonexistent"}
     settings = pip_settings(config, {"PIP_CERT": str(ca)})
     assert settings.build_args == {"PIP_INDEX_URL": "https://pypi.example.org/simple",
-                                   "PIP_EXTRA_INDEX_URL": "https://mirror.example.org/simple",
-                                   "PIP_CERT": BUILD_CA_PATH}
-    assert settings.mounts == {str(ca.resolve()): BUILD_CA_PATH}
-    assert pip_settings({}, {}).build_args == {}
+                                   "PIP_EXTRA_INDEX_URL": "https://mirror.example.org/simple"}
+    assert settings.ca_bundle == str(ca.resolve())
+    assert pip_settings({}, {}) == PipSettings({}, None)
+
+
+def test_default_references_are_the_root_blueprints_images() -> None:
+    nodes = json.loads((REPO_ROOT / "blueprint.json").read_text())["nodes"]
+    for node in nodes:
+        component = node["image"].rsplit("/", 1)[-1].split(":")[0].removeprefix("ai4cop-")
+        assert image_ref(component) == node["image"] == f"{DEFAULT_REGISTRY}/ai4cop-{component}:{package_version()}"
 
 
 def test_build_commands_for_buildah_and_docker() -> None:
-    pip = PipSettings({"PIP_CERT": BUILD_CA_PATH}, {"/etc/ca.pem": BUILD_CA_PATH})
+    pip = PipSettings({"PIP_INDEX_URL": "https://pypi.example.org/simple"}, "/etc/ca.pem")
     spec = IMAGES["comax"]
     buildah = build_command("buildah", spec, "r/ai4cop-comax:1", "base:1", pip)
     assert buildah[:6] == ["buildah", "--storage-driver", "vfs", "bud", "--isolation", "chroot"]
-    assert ["-v", f"/etc/ca.pem:{BUILD_CA_PATH}:ro"] == buildah[6:8]
+    assert buildah[6:8] == ["--secret", f"id={CA_SECRET},src=/etc/ca.pem"]
     assert "BASE_IMAGE=base:1" in buildah and buildah[-1] == str(REPO_ROOT)
     docker = build_command("docker", spec, "r/ai4cop-comax:1", None, pip)
-    assert docker[:2] == ["docker", "build"] and "-v" not in docker
+    # the same build secret for docker (BuildKit), not a build argument naming a file it never mounts
+    assert docker[:4] == ["docker", "build", "--secret", f"id={CA_SECRET},src=/etc/ca.pem"]
+    assert not any(arg.startswith("PIP_CERT") for arg in docker + buildah)
     assert docker[-5:] == ["-f", str(REPO_ROOT / spec.dockerfile), "-t", "r/ai4cop-comax:1", str(REPO_ROOT)]
+    assert build_command("docker", spec, "r:1", None, PipSettings({}))[:3] == ["docker", "build", "-f"]
 
 
 def _builder_or_skip() -> str:
@@ -114,29 +129,36 @@ def _base_image_or_skip() -> str:
 
 
 @pytest.fixture(scope="session")
-def built_images() -> Iterator[dict[str, str]]:
-    """Build every image once per session with buildah, yield the references, then remove them (disk)."""
-    builder = _builder_or_skip()
-    if builder == "docker":
-        pytest.skip("starting containers is exercised with buildah here (no docker daemon to test against)")
-    base = _base_image_or_skip()
+def builder() -> str:
+    return _builder_or_skip()
+
+
+@pytest.fixture(scope="session")
+def built_images(builder: str) -> Iterator[dict[str, str]]:
+    """Build every image once per session, yield the references, then remove them (disk).
+
+    docker builds on ``$AI4COP_BASE_IMAGE`` or the Dockerfiles' default; buildah on a local base image.
+    """
+    base = os.environ.get("AI4COP_BASE_IMAGE") if builder == "docker" else _base_image_or_skip()
     built = build_images(COMPONENTS, registry="localhost", tag=TAG, base_image=base, builder=builder)
     for image in built:
         print(f"built {image.ref} in {image.seconds:.0f} s: {image_size(image.ref, builder) / 1e6:.0f} MB")
     yield {image.component: image.ref for image in built}
     refs = [image.ref for image in built]
-    subprocess.run([*buildah_command(), "rmi", "--force", *refs], capture_output=True, check=False, timeout=600)
+    remove = ["docker", "rmi", "--force"] if builder == "docker" else [*buildah_command(), "rmi", "--force"]
+    subprocess.run([*remove, *refs], capture_output=True, check=False, timeout=600)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("component", COMPONENTS)
-def test_image_starts_serves_health_on_8061_and_carries_its_files(built_images: dict[str, str], component: str,
-                                                                  tmp_path: Path) -> None:
-    from tests.deploy_helpers import BuildahContainer
+def test_image_starts_serves_health_on_8061_and_carries_its_files(built_images: dict[str, str], builder: str,
+                                                                  component: str, tmp_path: Path) -> None:
+    from tests.deploy_helpers import BuildahContainer, DockerContainer
 
     spec = IMAGES[component]
-    container = BuildahContainer(built_images[component], tmp_path / "container.log")
+    kind = DockerContainer if builder == "docker" else BuildahContainer
+    container = kind(built_images[component], tmp_path / "container.log")
     try:
         assert container.config["User"] == "10001:10001"
         assert set(container.config["ExposedPorts"]) == {"8061/tcp", "8062/tcp"}

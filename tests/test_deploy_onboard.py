@@ -168,7 +168,32 @@ def test_cli_onboard_and_push_with_the_token_from_the_environment(
 def test_cli_push_without_token_is_one_readable_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("AI4COP_ONBOARDING_TOKEN", raising=False)
-    code = main(["onboard", "comax", "--image", "x:1", "-o", str(tmp_path), "--push", "http://127.0.0.1:9",
+    out = tmp_path / "package"
+    code = main(["onboard", "comax", "--image", "x:1", "-o", str(out), "--push", "http://127.0.0.1:9",
                  "--user", "bob"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "AI4COP_ONBOARDING_TOKEN" in err
+    assert not out.exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--push", "http://127.0.0.1:9"], "--push needs --user"),
+    (["--push", "ftp://platform", "--user", "bob"], "--push needs an http(s) URL"),
+])
+def test_cli_push_options_are_checked_before_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str], args: list[str],
+                                                     message: str) -> None:
+    monkeypatch.setenv("AI4COP_ONBOARDING_TOKEN", TOKEN)
+    out = tmp_path / "package"
+    assert main(["onboard", "comax", "--image", "x:1", "-o", str(out), *args]) == 2
+    assert message in capsys.readouterr().err and not out.exists()
+
+
+def test_orchestrator_client_help_describes_it() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(REPO_ROOT / "onboarding/assets/orchestrator_client.py"), "--help"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0
+    assert "Run the solution's pipeline through its orchestrator" in proc.stdout

@@ -109,7 +109,7 @@ def run_pipeline(endpoint: str, basepath: Path, queuesize: int = 0, iterations: 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().splitlines()[0])
     parser.add_argument("-e", "--endpoint", required=True, help="orchestrator HOST:PORT")
     parser.add_argument("-b", "--basepath", type=Path, default=Path("."), help="the unpacked solution (default: .)")
     parser.add_argument("--queuesize", type=int, default=0, help="queue bound per rpc (0: orchestrator default)")
