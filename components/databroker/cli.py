@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from components.databroker.query import CATALOGUES, PROCESSING_MODES
 
 _EPILOG = """examples:
-  ai4cop sample s5p-co /tmp/s5p --days 2        # a few sample products to search offline
+  ai4cop sample s5p-co /tmp/s5p --days 2 --scanlines 300   # small sample products, to search offline
   ai4cop search --dir /tmp/s5p --aoi 5,45,15,55 --start 2024-03-01 --end 2024-03-03
   ai4cop search --catalogue cdse --aoi "POLYGON((5 45,15 45,15 55,5 55,5 45))" \\
       --start 2024-01-01 --end 2024-01-02 --processing-mode OFFL --limit 10 --json
