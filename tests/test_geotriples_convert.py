@@ -85,9 +85,42 @@ def test_shapefile_without_prj_defaults_to_4326(tmp_path: Path) -> None:
     assert all(w.startswith(f"<{EPSG}4326> ") for w in wkts.values())
 
 
-def test_lon_lat_columns_make_points(tmp_path: Path) -> None:
-    wkts = wkt_values(parse(_text(convert(write_lonlat_csv(tmp_path)))))
+def test_lon_lat_columns_make_points_and_stay_attributes(tmp_path: Path) -> None:
+    graph = parse(_text(convert(write_lonlat_csv(tmp_path))))
+    wkts = wkt_values(graph)
     assert _geometry(wkts["http://example.com/stations/id/2"])[1].equals(shapely.Point(-3.25, 40.5))
+    feature, onto = URIRef("http://example.com/stations/id/2"), "http://example.com/ontology#"
+    assert graph.value(feature, URIRef(onto + "hasLon")) == Literal("-3.25", datatype=URIRef(XSD + "double"))
+    assert graph.value(feature, URIRef(onto + "hasLat")) == Literal("40.5", datatype=URIRef(XSD + "double"))
+
+
+@pytest.mark.parametrize(("name", "delimiter"), [("semi.csv", ";"), ("pipes.csv", "|"), ("tabs.csv", "\t"),
+                                                 ("commas.tsv", ","), ("tabs.tsv", "\t")])
+def test_csv_delimiter_read_from_the_header(tmp_path: Path, name: str, delimiter: str) -> None:
+    import csv
+
+    path = tmp_path / name
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, delimiter=delimiter)
+        out.writerow(["name", "count", "ratio", "WKT"])
+        for n, c, r, _o, w in FEATURES:
+            out.writerow([n, c, r, w])
+    mapping = mapping_for(path)
+    assert ("csvw:delimiter" in mapping) == (delimiter != ("\t" if name.endswith(".tsv") else ","))
+    graph = parse(_text(convert(path)))
+    wkts = wkt_values(graph)
+    for n, (label, count, _ratio, _open, wkt) in enumerate(FEATURES, 1):
+        feature = f"http://example.com/{path.stem}/id/{n}"
+        assert _geometry(wkts[feature])[1].equals(shapely.from_wkt(wkt))
+        assert graph.value(URIRef(feature), URIRef("http://example.com/ontology#hasName")) == Literal(label)
+        assert graph.value(URIRef(feature), URIRef("http://example.com/ontology#hasCount")).toPython() == count
+
+
+def test_csv_without_geometry_column_names_the_columns(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("id;name\n1;a\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"no geometry column .* among \['id', 'name'\] \(columns split at ';'\)"):
+        mapping_for(path)
 
 
 def test_kml_placemarks(tmp_path: Path) -> None:

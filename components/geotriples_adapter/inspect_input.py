@@ -13,6 +13,7 @@ from typing import Any
 from components.common.errors import InvalidInput, UnreadableData
 from components.geotriples_adapter.geosources import GEOMETRY_FIELD, SHP, ShapefileSource
 from components.geotriples_adapter.mapping import QL
+from components.geotriples_adapter.sources import csv_delimiter
 from components.geotriples_adapter.terms import XSD
 
 FORMATS = {".shp": "shapefile", ".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".tsv": "csv",
@@ -42,6 +43,7 @@ class Described:
     columns: list[Column]
     geometry: list[str]
     prefixes: dict[str, str] = field(default_factory=dict)
+    delimiter: str | None = None  # a CSV file's, when its extension's default (comma, tab for .tsv) is not it
 
 
 def input_format(path: Path, fmt: str | None = None) -> str:
@@ -117,9 +119,11 @@ def _geojson(path: Path) -> Described:
 
 
 def _csv(path: Path) -> Described:
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    default = csv_delimiter(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
+            delimiter = _sniff_delimiter(handle.readline(), default)
+            handle.seek(0)
             reader = csv.DictReader(handle, delimiter=delimiter)
             rows = list(itertools.islice(reader, _SAMPLE))
             names = list(reader.fieldnames or [])
@@ -137,9 +141,19 @@ def _csv(path: Path) -> Described:
             geometry = [lon, lat]
     if not geometry:
         raise InvalidInput(f"{path.name}: no geometry column (a WKT column named one of {sorted(_WKT_NAMES)}, "
-                           f"or longitude/latitude columns)")
-    columns = [Column(n, n, _datatype([r.get(n) for r in rows])) for n in names if n not in geometry[:1]]
-    return Described(path, layer_name(path), str(QL.CSV), None, columns, geometry)
+                           f"or longitude/latitude columns) among {names} (columns split at {delimiter!r})")
+    # like GeoTriples, every column but a WKT one is an attribute (longitude/latitude columns too)
+    columns = [Column(n, n, _datatype([r.get(n) for r in rows])) for n in names if n != wkt]
+    return Described(path, layer_name(path), str(QL.CSV), None, columns, geometry,
+                     delimiter=None if delimiter == default else delimiter)
+
+
+def _sniff_delimiter(header: str, default: str) -> str:
+    """The delimiter of a CSV header line: ``,``, ``;``, tab or ``|`` (``default`` when it cannot tell)."""
+    try:
+        return csv.Sniffer().sniff(header, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return default
 
 
 def _sample_xml(path: Path, wanted: Callable[[Any], bool]) -> tuple[dict[Any, str], list[Any]]:

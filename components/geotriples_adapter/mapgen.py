@@ -28,7 +28,7 @@ GEOMETRY_PROPERTIES = [
 
 
 def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
 
 
 def _template_escape(text: str) -> str:
@@ -73,9 +73,14 @@ def generate_mapping(described: Described, source: str, base_iri: str | None = N
         "rrxf": "http://www.w3.org/ns/r2rml-ext/functions/def/", "geo": GEO, "xsd": XSD,
         "onto": f"{base}/ontology#", **described.prefixes,
     }
+    named = _q(source)
+    if described.delimiter:
+        prefixes["csvw"] = "http://www.w3.org/ns/csvw#"
+        named = (f"[ a csvw:Table ; csvw:url {named} ;\n"
+                 f"        csvw:dialect [ a csvw:Dialect ; csvw:delimiter {_q(described.delimiter)} ] ]")
     lines = [f"@prefix {p}: <{ns}> ." for p, ns in prefixes.items()]
     lines.append(f"@base <{base}/> .")
-    logical = [f"rml:logicalSource [ rml:source {_q(source)} ;",
+    logical = [f"rml:logicalSource [ rml:source {named} ;",
                f"    rml:referenceFormulation <{described.formulation}>"]
     if described.iterator:
         logical.append(f"    ; rml:iterator {_q(described.iterator)}")

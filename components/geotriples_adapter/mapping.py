@@ -72,10 +72,10 @@ class LogicalSource:
     source: str
     formulation: str
     iterator: str | None = None
-    delimiter: str = ","
+    delimiter: str | None = None  # a CSV source's csvw:delimiter; None: by its extension (tab for .tsv, else comma)
 
     @property
-    def key(self) -> tuple[str, str, str | None, str]:
+    def key(self) -> tuple[str, str, str | None, str | None]:
         return (self.source, self.formulation, self.iterator, self.delimiter)
 
 
@@ -182,7 +182,7 @@ class _Reader:
             if self.one(node, prop) is not None:
                 raise InvalidInput(f"{self.where(str(prop))}: {name} uses {_short(prop)}: database sources unsupported")
         src = self.one(node, RML.source)
-        delimiter = ","
+        delimiter = None
         if isinstance(src, Literal):
             source = str(src)
         elif src is not None and self.one(src, CSVW.url) is not None:

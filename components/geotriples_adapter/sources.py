@@ -45,8 +45,13 @@ def open_source(logical: LogicalSource, mapping: Mapping) -> Source:
     return opener(resolve(mapping, logical.source), logical, mapping)
 
 
+def csv_delimiter(path: Path) -> str:
+    """The delimiter of a CSV file whose mapping does not say: tab for ``.tsv``, else comma."""
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
 def open_csv(path: Path, logical: LogicalSource, mapping: Mapping) -> Source:
-    delimiter = "\t" if path.suffix.lower() == ".tsv" and logical.delimiter == "," else logical.delimiter
+    delimiter = logical.delimiter or csv_delimiter(path)
 
     def records() -> Iterator[dict[str, Any]]:
         try:
