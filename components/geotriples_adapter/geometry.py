@@ -18,7 +18,6 @@ from components.common.errors import InvalidInput
 from components.geotriples_adapter.geojson import from_dicts
 from components.geotriples_adapter.terms import CRS84
 
-GML_NS = "http://www.opengis.net/gml"
 GML32_NS = "http://www.opengis.net/gml/3.2"
 _CRS_PREFIX = re.compile(r"\s*<([^>]*)>\s*")
 _EPSG = re.compile(r"(?:EPSG(?:/0/|::?|:)|epsg\.xml#)(\d+)", re.IGNORECASE)

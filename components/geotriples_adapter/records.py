@@ -7,7 +7,7 @@ A ``Batch`` answers ``values(reference)``: for each record, the list of raw valu
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 GEOTRIPLES_ID = "GeoTriplesID"
@@ -65,7 +65,6 @@ class RecordSource:
     lookup: Callable[[Any, str], list[Any]]
     epsg: int | None = None
     column: ColumnLookup | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def batches(self, size: int) -> Iterator[Batch]:
         first = 1

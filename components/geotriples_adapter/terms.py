@@ -9,10 +9,8 @@ from components.common.errors import InvalidInput
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 GEO = "http://www.opengis.net/ont/geosparql#"
 WKT_LITERAL = GEO + "wktLiteral"
-GML_LITERAL = GEO + "gmlLiteral"
 STRDF_WKT = "http://strdf.di.uoa.gr/ontology#WKT"
 EPSG_IRI = "http://www.opengis.net/def/crs/EPSG/0/"
 CRS84_IRI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
