@@ -322,3 +322,18 @@ def test_cli_bad_base_iri_or_layer_is_one_line(tmp_path: Path, capsys: pytest.Ca
     assert captured.out == "" and captured.err.startswith(f"ai4cop geotriples: error: {text}")
     assert captured.err.count("\n") == 1
     assert not caplog.records  # no rdflib warnings about the IRIs before the error
+
+
+@pytest.mark.parametrize("command", ["convert", "dump-rdf"])
+def test_cli_unknown_epsg_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    source = write_geojson(tmp_path)
+    mapping = tmp_path / "mapping.ttl"
+    assert cli(["geotriples", "generate-mapping", str(source), "-o", str(mapping)]) == 0
+    target = mapping if command == "dump-rdf" else source
+    assert cli(["geotriples", command, str(target), "--epsg", "99999"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "ai4cop geotriples: error: EPSG code 99999 is not a known coordinate reference system\n"
+    assert cli(["geotriples", command, str(target), "--epsg", "2100"]) == 0
+    assert all(w.startswith("<http://www.opengis.net/def/crs/EPSG/0/2100> ")
+               for w in wkt_values(parse(capsys.readouterr().out)).values())

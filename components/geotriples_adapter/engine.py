@@ -7,6 +7,7 @@ made in ``termcolumns.py``, quads from them in ``emit.py``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -47,6 +48,22 @@ class Options:
     strdf: bool = False
     skip_invalid: bool = False
     batch_size: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.epsg != 4326:  # the default needs no check (nor pyproj's import time)
+            check_epsg(self.epsg)
+
+
+@functools.lru_cache(maxsize=64)
+def check_epsg(code: int) -> None:
+    """``InvalidInput`` unless ``code`` is an EPSG code that PROJ knows."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        CRS.from_epsg(code)
+    except CRSError as err:
+        raise InvalidInput(f"EPSG code {code} is not a known coordinate reference system") from err
 
 
 @dataclass
