@@ -80,9 +80,13 @@ def test_shapefile_crs_from_prj_and_types(tmp_path: Path) -> None:
     assert graph.value(feature, URIRef(onto + "hasSince")) == Literal("2020-01-15", datatype=URIRef(XSD + "date"))
 
 
-def test_shapefile_without_prj_defaults_to_4326(tmp_path: Path) -> None:
+def test_shapefile_without_prj_defaults_to_4326_or_the_epsg_option(tmp_path: Path) -> None:
     wkts = wkt_values(parse(_text(convert(write_shapefile(tmp_path, prj=None)))))
     assert all(w.startswith(f"<{EPSG}4326> ") for w in wkts.values())
+    wkts = wkt_values(parse(_text(convert(write_shapefile(tmp_path, prj=None), options=Options(epsg=2100)))))
+    assert all(w.startswith(f"<{EPSG}2100> ") for w in wkts.values())
+    wkts = wkt_values(parse(_text(convert(write_shapefile(tmp_path), options=Options(epsg=2100)))))
+    assert all(w.startswith(f"<{EPSG}32634> ") for w in wkts.values())  # the .prj wins
 
 
 def test_lon_lat_columns_make_points_and_stay_attributes(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def _crs_epsg(crs: str | None) -> int | None:
     try:
         found = CRS.from_user_input(crs).to_epsg()
     except CRSError as err:
-        logger.warning("unidentifiable CRS (%s); assuming EPSG:4326", err)
+        logger.warning("unidentifiable CRS (%s); using the default CRS", err)
         return None
     return int(found) if found else None
 
@@ -72,7 +72,7 @@ class ShapefileSource:
             self.info = pyogrio.read_info(str(path))
         except Exception as err:  # pyogrio raises DataSourceError and GDAL errors for unreadable files
             raise UnreadableData(f"{path.name} is not a readable Shapefile: {err}") from err
-        self.epsg: int | None = _crs_epsg(self.info.get("crs")) or 4326
+        self.epsg: int | None = _crs_epsg(self.info.get("crs"))  # None: the run's default (--epsg, else 4326)
 
     def fields(self) -> list[tuple[str, str]]:
         """(name, XSD local datatype) of each attribute field."""
