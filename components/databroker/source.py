@@ -91,10 +91,6 @@ class ProductSource:
             self._close()
 
     def _close(self) -> None:
-        # Close the search now rather than when garbage collected: its pages release their connection.
-        close = getattr(self._products, "close", None)
-        if close is not None:
-            close()
         self._products = None
         if self._catalogue is not None:
             self._catalogue.close()
