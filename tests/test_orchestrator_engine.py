@@ -349,6 +349,10 @@ def test_node_concurrency_comes_from_the_orchestrator_settings(monkeypatch: pyte
     monkeypatch.setenv("ORCHESTRATOR_NODE_CONCURRENCY", '{"comax1": 3}')
     options = Settings().run_options()
     assert options.node_concurrency == {"comax1": 3} and options.concurrency == 1
+    assert options.keepalive == 30.0
+    monkeypatch.setenv("ORCHESTRATOR_KEEPALIVE_SECONDS", "2")
+    with pytest.raises(ValueError, match="must be 0 \\(no pings\\) or at least 10 seconds"):
+        Settings()
 
 
 def test_a_peer_lost_without_a_reset_fails_the_run_instead_of_hanging(started: list[TestComponent]) -> None:

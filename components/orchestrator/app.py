@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from components.common.server import Component
 from components.common.settings import ComponentSettings, SettingsConfigDict
 from components.orchestrator.core import Orchestrator
 from components.orchestrator.engine import RunOptions
 from components.orchestrator.servicer import binding
+
+MIN_KEEPALIVE = 10.0
 
 
 class Settings(ComponentSettings):
@@ -27,6 +29,14 @@ class Settings(ComponentSettings):
     # JSON, e.g. ORCHESTRATOR_NODE_CONCURRENCY='{"comax1": 4}': calls in flight to a node with 4 replicas.
     node_concurrency: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
     keepalive_seconds: float = Field(default=30.0, ge=0)
+
+    @field_validator("keepalive_seconds")
+    @classmethod
+    def _within_server_policy(cls, value: float) -> float:
+        # Our servers accept a ping every 10 s while a call is silent; faster pings would get connections closed.
+        if 0 < value < MIN_KEEPALIVE:
+            raise ValueError(f"must be 0 (no pings) or at least {MIN_KEEPALIVE:g} seconds")
+        return value
 
     def run_options(self) -> RunOptions:
         """The run defaults these settings give (``queuesize``/``iterations`` come from ``initialize``)."""
