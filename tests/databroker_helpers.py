@@ -22,6 +22,7 @@ class Request:
     path: str
     params: dict[str, str]
     body: Any
+    authorization: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -43,7 +44,7 @@ def serve(handle: Callable[[Request], Reply]) -> Iterator[Loopback]:
             params = {key: values[0] for key, values in parse_qs(parts.query).items()}
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
-            request = Request(self.command, parts.path, params, body)
+            request = Request(self.command, parts.path, params, body, self.headers.get_all("Authorization") or [])
             loop.requests.append(request)
             status, headers, payload = loop.handle(request)
             self.send_response(status)

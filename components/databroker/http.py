@@ -12,11 +12,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from components.common.errors import InvalidInput, PermissionDenied, Unavailable, UpstreamError
 
@@ -35,21 +37,68 @@ class HttpPolicy:
     backoff_cap: float = 30.0
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL, the port made explicit; ``("", "", 0)`` for one without a usable origin."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    except ValueError:
+        return "", "", 0
+    return scheme, (parts.hostname or "").lower(), port
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Headers (``Authorization``...) for one catalogue, sent only to the origin of ``url``; repr hides them."""
+
+    url: str
+    headers: dict[str, str] = field(repr=False)
+
+
+class CredentialsAdapter(HTTPAdapter):
+    """A transport adapter adding credentials to the requests for one origin (scheme, host, port) only.
+
+    Next links and redirects may name any host, and the catalogue's credentials must reach the catalogue
+    alone. They are added here, as each request is sent (after a redirect to another host has dropped
+    them), so they are in no session default and in no log of the prepared request.
+    """
+
+    def __init__(self, credentials: Credentials, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._origin = origin_of(credentials.url)
+        self._headers = dict(credentials.headers)
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        if origin_of(request.url or "") == self._origin:
+            request.headers.update(self._headers)
+        return super().send(request, *args, **kwargs)
+
+
+def use_credentials(session: requests.Session, credentials: Credentials | None, **adapter: Any) -> None:
+    """Mount a ``CredentialsAdapter`` (``adapter`` = its ``HTTPAdapter`` arguments) for http and https."""
+    if credentials is None or not credentials.headers:
+        return
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, CredentialsAdapter(credentials, **adapter))
+
+
 class JsonHttp:
     """GET/POST JSON with one ``requests.Session``; domain errors out, never raw ``requests`` ones."""
 
     def __init__(
         self,
         policy: HttpPolicy | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
+        credentials: Credentials | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.policy = policy or HttpPolicy()
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "ai4cop-databroker"})
-        self.session.headers.update(headers or {})
-        self.session.auth = auth
+        use_credentials(self.session, credentials)
         self._sleep = sleep
 
     def close(self) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from components.common.errors import InvalidInput
 from components.databroker.catalogues.base import Catalogue
-from components.databroker.http import HttpPolicy, JsonHttp
+from components.databroker.http import Credentials, HttpPolicy, JsonHttp
 from components.databroker.query import check_catalogue
 
 
@@ -24,11 +25,14 @@ class CatalogueConfig:
     username: str = ""
     password: str = field(default="", repr=False)
 
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
-
-    def auth(self) -> tuple[str, str] | None:
-        return (self.username, self.password) if self.username else None
+    def credentials(self, url: str) -> Credentials | None:
+        """The ``Authorization`` to send to ``url``'s origin only: the bearer token, else basic auth, else none."""
+        if self.token:
+            return Credentials(url, {"Authorization": f"Bearer {self.token}"})
+        if self.username:
+            pair = base64.b64encode(f"{self.username}:{self.password}".encode()).decode("ascii")
+            return Credentials(url, {"Authorization": f"Basic {pair}"})
+        return None
 
 
 def open_catalogue(config: CatalogueConfig) -> Catalogue:
@@ -43,14 +47,16 @@ def open_catalogue(config: CatalogueConfig) -> Catalogue:
             raise InvalidInput("the local catalogue needs a folder (--dir / DATABROKER_DIR)")
         return LocalCatalogue(config.folder, cache_dir=config.cache_dir)
     if name == "stac":
-        from components.databroker.catalogues.stac import StacCatalogue
+        from components.databroker.catalogues import stac
 
-        return StacCatalogue(config.url, config.policy, config.headers())
-    http = JsonHttp(config.policy, headers=config.headers(), auth=config.auth())
+        url = config.url or stac.DEFAULT_URL
+        return stac.StacCatalogue(url, config.policy, config.credentials(url))
     if name == "cdse":
-        from components.databroker.catalogues.cdse import CdseCatalogue
+        from components.databroker.catalogues import cdse
 
-        return CdseCatalogue(http, config.url)
-    from components.databroker.catalogues.opensearch import OpenSearchCatalogue
+        url = config.url or cdse.DEFAULT_URL
+        return cdse.CdseCatalogue(JsonHttp(config.policy, config.credentials(url)), url)
+    from components.databroker.catalogues import opensearch
 
-    return OpenSearchCatalogue(http, config.url)
+    url = config.url or opensearch.DEFAULT_URL
+    return opensearch.OpenSearchCatalogue(JsonHttp(config.policy, config.credentials(url)), url)

@@ -11,7 +11,7 @@ from urllib3.util.retry import Retry
 from components.common.errors import Ai4copError, InvalidInput, PermissionDenied, Unavailable
 from components.databroker.catalogues.base import PagedCatalogue
 from components.databroker.catalogues.common import covers_world, map_items, parse_stamp, wkts_of_geojson
-from components.databroker.http import HttpPolicy
+from components.databroker.http import Credentials, HttpPolicy, use_credentials
 from components.databroker.query import ProductRecord, Query, isoformat
 
 DEFAULT_URL = "https://stac.dataspace.copernicus.eu/v1"
@@ -26,10 +26,10 @@ class StacCatalogue(PagedCatalogue):
     name = "stac"
 
     def __init__(self, url: str = DEFAULT_URL, policy: HttpPolicy | None = None,
-                 headers: dict[str, str] | None = None):
+                 credentials: Credentials | None = None):
         self.url = url or DEFAULT_URL
         self.policy = policy or HttpPolicy()
-        self.headers = headers or {}
+        self.credentials = credentials
         self._client: Any = None
 
     def _open(self) -> Any:
@@ -40,7 +40,9 @@ class StacCatalogue(PagedCatalogue):
             retry = Retry(total=self.policy.retries, backoff_factor=self.policy.backoff,
                           backoff_max=self.policy.backoff_cap, status_forcelist=_TRANSIENT, allowed_methods=None,
                           respect_retry_after_header=True, raise_on_status=False)
-            io = StacApiIO(headers=self.headers, timeout=self.policy.timeout, max_retries=retry)
+            io = StacApiIO(timeout=self.policy.timeout, max_retries=retry)
+            # pystac-client follows next links to any host and logs each request's headers at debug level
+            use_credentials(io.session, self.credentials, max_retries=retry)
             self._client = _mapped(lambda: Client.open(self.url, stac_io=io), self.url)
         return self._client
 
