@@ -318,3 +318,39 @@ def test_footprints_of_a_page_in_one_batch_are_those_converted_one_by_one() -> N
             expected.append(None)
     assert wkts_of_geojson(geometries) == expected
     assert expected[6] is None and expected[8] is None and str(expected[4]).startswith("POLYGON Z")
+
+
+ACROSS = build_query(aoi="170,-10,-170,10", start="2024-01-01", end="2024-01-08")  # west > east: crosses 180
+ACROSS_WKT = ("MULTIPOLYGON (((-170 -10, -180 -10, -180 10, -170 10, -170 -10)), "
+              "((170 10, 180 10, 180 -10, 170 -10, 170 10)))")
+
+
+def test_cdse_sends_an_aoi_across_the_antimeridian_split_at_180() -> None:
+    with serve(lambda r: odata_page(server.url, [odata_product(0)], None, r.params)) as server:
+        list(catalogue("cdse", server.url).search(ACROSS))
+        beyond = build_query(aoi="POLYGON((185 -10,190 -10,190 10,185 10,185 -10))", start="2024-01-01",
+                             end="2024-01-08")
+        list(catalogue("cdse", server.url).search(beyond))
+    first, second = (r.params["$filter"] for r in server.requests)
+    assert first.endswith(f" and OData.CSC.Intersects(area=geography'SRID=4326;{ACROSS_WKT}')")
+    assert second.endswith(" and OData.CSC.Intersects(area=geography'SRID=4326;"
+                           "POLYGON ((-175 10, -170 10, -170 -10, -175 -10, -175 10))')")
+
+
+def test_opensearch_sends_an_aoi_across_the_antimeridian_split_at_180() -> None:
+    with serve(lambda r: handler(r)) as server:
+        handler = resto_catalogue(3, lambda: server.url)
+        assert len(list(catalogue("opensearch", server.url).search(ACROSS))) == 3
+    assert server.requests[0].params["geometry"] == ACROSS_WKT
+
+
+def test_stac_sends_an_aoi_across_the_antimeridian_split_at_180() -> None:
+    with serve(lambda r: handler(r)) as server:
+        handler = stac_api(3, lambda: server.url)
+        assert len(list(catalogue("stac", server.url).search(ACROSS))) == 3
+    [search] = [r for r in server.requests if r.path == "/search"]
+    intersects = search.body["intersects"]
+    assert intersects["type"] == "MultiPolygon" and len(intersects["coordinates"]) == 2
+    longitudes = [x for polygon in intersects["coordinates"] for ring in polygon for x, _ in ring]
+    assert min(longitudes) == -180 and max(longitudes) == 180
+    assert ACROSS.aoi.bounds == (170, -10, 190, 10)  # the query itself keeps the user's AOI

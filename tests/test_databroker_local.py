@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import shapely
+from shapely import affinity
 
 from components.comax.sample import generate_products, write_product
 from components.common.errors import InvalidInput
@@ -90,3 +91,51 @@ def test_symlink_out_of_the_folder_is_not_followed(folder: Path, tmp_path: Path)
     outside = next(folder.glob("S5P_*.nc"))
     (inner / "escape.nc").symlink_to(outside)
     assert local(inner, tmp_path / "cache").index() == []
+
+
+def test_an_aoi_written_beyond_180_finds_the_products_under_it(folder: Path, tmp_path: Path) -> None:
+    catalogue = local(folder, tmp_path)
+    day1 = list(catalogue.search(build_query(start="2024-01-01", end="2024-01-02")))
+    inside = shapely.from_wkt(day1[0].footprint_wkt).representative_point()
+    shift = 360 if inside.x < 0 else -360  # the same place, written with longitudes beyond +-180
+    near = shapely.box(inside.x - 0.1, inside.y - 0.1, inside.x + 0.1, inside.y + 0.1)
+    beyond = affinity.translate(near, xoff=shift)
+    assert not -180 <= beyond.centroid.x <= 180
+    found = list(catalogue.search(build_query(aoi=beyond.wkt, start="2024-01-01", end="2024-01-02")))
+    assert day1[0].id in {r.id for r in found}
+    assert {r.id for r in found} == {r.id for r in catalogue.search(build_query(aoi=near.wkt, start="2024-01-01",
+                                                                                 end="2024-01-02"))}
+
+
+
+def _small_product(folder: Path, name: str, west: float, east: float) -> None:
+    """A minimal S5P L2 CO file (the attributes and geolocation the index reads) over ``west..east``, -5..5."""
+    import h5py
+    import numpy as np
+
+    lon, lat = np.meshgrid(np.linspace(west, east, 8), np.linspace(-5, 5, 20))
+    with h5py.File(folder / name, "w") as h5:
+        h5.attrs.update(time_coverage_start="2024-01-01T03:00:00Z", time_coverage_end="2024-01-01T03:10:00Z",
+                        platform="S5P")
+        h5["PRODUCT/latitude"] = lat[np.newaxis]
+        h5["PRODUCT/longitude"] = lon[np.newaxis]
+        h5.create_group("METADATA/GRANULE_DESCRIPTION").attrs["ProductShortName"] = "L2__CO____"
+
+
+def test_aois_across_the_antimeridian_find_the_products_on_either_side(tmp_path: Path) -> None:
+    folder = tmp_path / "pacific"
+    folder.mkdir()
+    east_of_180 = "S5P_OFFL_L2__CO_____20240101T030000_20240101T031000_32400_03_020400_20240105T000000.nc"
+    west_of_180 = "S5P_OFFL_L2__CO_____20240101T030000_20240101T031000_32401_03_020400_20240105T000000.nc"
+    _small_product(folder, east_of_180, -178, -172)
+    _small_product(folder, west_of_180, 172, 178)
+    catalogue = local(folder, tmp_path / "cache")
+
+    def found(aoi: str) -> set[str]:
+        return {r.name for r in catalogue.search(build_query(aoi=aoi, start="2024-01-01", end="2024-01-02"))}
+
+    assert found("170,-10,-170,10") == {east_of_180, west_of_180}
+    assert found("POLYGON((185 -10,190 -10,190 10,185 10,185 -10))") == {east_of_180}
+    assert found("POLYGON((-190 -10,-185 -10,-185 10,-190 10,-190 -10))") == {west_of_180}
+    assert found("175,-10,-179,10") == {west_of_180}
+    assert found("-170,-10,170,10") == set()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import NamedTuple
 
 from shapely.geometry.base import BaseGeometry
 
-from components.common.aoi import isoformat, parse_aoi, parse_window
+from components.common.aoi import isoformat, parse_aoi, parse_window, split_antimeridian
 from components.common.errors import InvalidInput
 
 CATALOGUES = ("cdse", "opensearch", "stac", "local")
@@ -45,6 +46,15 @@ class Query:
     @property
     def aoi_wkt(self) -> str:
         return str(self.aoi.wkt)
+
+    @cached_property
+    def search_area(self) -> BaseGeometry:
+        """The AOI as catalogues and footprints need it: every part inside longitudes [-180, 180].
+
+        ``aoi`` keeps the user's form (a bbox crossing the antimeridian reaches beyond 180), which the
+        products carry on; an AOI crossing the antimeridian becomes a MultiPolygon here.
+        """
+        return split_antimeridian(self.aoi)
 
     def with_limit(self, limit: int) -> Query:
         return replace(self, limit=limit)

@@ -39,8 +39,8 @@ def odata_filter(query: Query) -> str:
     ]
     if query.processing_mode:
         clauses.append(f"contains(Name,{_quote('_' + query.processing_mode + '_')})")
-    if not covers_world(query.aoi):
-        clauses.append(f"OData.CSC.Intersects(area=geography'SRID=4326;{aoi_wkt(query.aoi)}')")
+    if not covers_world(query.search_area):
+        clauses.append(f"OData.CSC.Intersects(area=geography'SRID=4326;{aoi_wkt(query.search_area)}')")
     return " and ".join(clauses)
 
 

@@ -41,7 +41,7 @@ class LocalCatalogue(PagedCatalogue):
         self.index_path = self.cache_dir / f"index-{digest}.json"
 
     def pages(self, query: Query) -> Iterator[list[Any]]:
-        aoi = shapely.prepared.prep(query.aoi)
+        aoi = shapely.prepared.prep(query.search_area)
         matches = [
             record for record, footprint in self._records()
             if record.start < query.end and record.end > query.start

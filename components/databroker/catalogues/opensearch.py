@@ -29,8 +29,8 @@ def resto_params(query: Query, page_size: int) -> dict[str, Any]:
         "completionDate": isoformat(query.end), "maxRecords": page_size, "page": 1,
         "sortParam": "startDate", "sortOrder": "ascending",
     }
-    if not covers_world(query.aoi):
-        params["geometry"] = aoi_wkt(query.aoi)
+    if not covers_world(query.search_area):
+        params["geometry"] = aoi_wkt(query.search_area)
     return params
 
 

@@ -54,7 +54,7 @@ class StacCatalogue(PagedCatalogue):
         client = self._open()
         search = client.search(
             collections=[query.collection], datetime=(isoformat(query.start), isoformat(query.end)),
-            intersects=None if covers_world(query.aoi) else query.aoi.__geo_interface__,
+            intersects=None if covers_world(query.search_area) else query.search_area.__geo_interface__,
             limit=self.page_size_for(query),
         )
         pages = _mapped(search.pages_as_dicts, self.url)
