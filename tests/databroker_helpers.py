@@ -133,6 +133,12 @@ def odata_catalogue(total: int, base: Callable[[], str], page_items: int | None 
     return handle
 
 
+def repeating_next_link(request: Request, base: str) -> Reply:
+    """OData pages of 3 whose next link, from the second page on, is always the second page's own."""
+    skip = int(request.params.get("$skip", 0))
+    return odata_page(base, [odata_product(i) for i in range(skip, skip + 3)], 3, request.params)
+
+
 def resto_feature(i: int, mode: str = "OFFL") -> dict[str, Any]:
     """One resto (CDSE/CREODIAS OpenSearch) feature of the Sentinel5P collection."""
     name = s5p_name(i, mode)

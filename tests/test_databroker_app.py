@@ -17,7 +17,7 @@ from components.common.server import create_server
 from components.common.web import create_web_app
 from components.databroker.app import Settings, build
 from onboarding.cli import main as cli_main
-from tests.databroker_helpers import odata_catalogue, serve
+from tests.databroker_helpers import odata_catalogue, repeating_next_link, serve
 
 Q = {"start": "2024-01-01", "end": "2024-01-08", "aoi": "10,40,20,50"}
 
@@ -208,3 +208,16 @@ def test_cli_takes_a_bbox_starting_with_a_minus_sign(odata: Any, capsys: pytest.
     assert cli_main(args) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "2 products"
     assert "POLYGON ((5 35, 5 45, -10 45, -10 35, 5 35))" in odata.requests[-1].params["$filter"]
+
+
+def test_next_product_reaches_not_found_when_the_catalogue_repeats_its_next_link() -> None:
+    with serve(lambda r: repeating_next_link(r, loop.url)) as loop:
+        component, server, channel, stub = running(settings_for(loop.url))
+        try:
+            names = [stub.next_product(messages().Empty(), timeout=5).name for _ in range(6)]
+            assert len(set(names)) == 6
+            with pytest.raises(grpc.RpcError) as err:
+                stub.next_product(messages().Empty(), timeout=5)
+            assert err.value.code() is grpc.StatusCode.NOT_FOUND
+        finally:
+            stop(component, server, channel)

@@ -19,6 +19,7 @@ from tests.databroker_helpers import (
     odata_catalogue,
     odata_page,
     odata_product,
+    repeating_next_link,
     resto_catalogue,
     resto_feature,
     serve,
@@ -354,3 +355,23 @@ def test_stac_sends_an_aoi_across_the_antimeridian_split_at_180() -> None:
     longitudes = [x for polygon in intersects["coordinates"] for ring in polygon for x, _ in ring]
     assert min(longitudes) == -180 and max(longitudes) == 180
     assert ACROSS.aoi.bounds == (170, -10, 190, 10)  # the query itself keeps the user's AOI
+
+
+def test_a_repeated_next_link_ends_paging(caplog: pytest.LogCaptureFixture) -> None:
+    with serve(lambda r: repeating_next_link(r, server.url)) as server:
+        products = list(catalogue("cdse", server.url).search(QUERY))
+    assert len(products) == len({p.id for p in products}) == 6
+    assert len(server.requests) == 2
+    assert "next link it sent before; paging ends" in caplog.text
+
+
+def test_a_repeated_resto_next_link_ends_paging() -> None:
+    def handle(request: Request) -> Any:
+        page = int(request.params.get("page", 1))
+        body = {"type": "FeatureCollection", "features": [resto_feature(page)],
+                "properties": {"links": [{"rel": "next", "href": f"{server.url}/search.json?page=2"}]}}
+        return as_json(body)
+
+    with serve(handle) as server:
+        assert len(list(catalogue("opensearch", server.url + "/search.json").search(QUERY))) == 2
+    assert [r.params.get("page") for r in server.requests] == ["1", "2"]

@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
-from components.common.errors import InvalidInput, UpstreamError
+from components.common.errors import InvalidInput
 from components.databroker.query import ProductRecord, Query
 
 logger = logging.getLogger(__name__)
@@ -137,7 +137,10 @@ def require(condition: bool, url: str, what: str) -> None:
 
 def pages_from_links(first: Any, fetch_next: Callable[[str], Any], next_link: Callable[[Any], str | None],
                      items_of: Callable[[Any], list[Any]]) -> Iterator[list[Any]]:
-    """Follow ``next`` links lazily from a first answer, yielding each answer's raw items."""
+    """Follow ``next`` links lazily from a first answer, yielding each answer's raw items.
+
+    A next link already followed would only repeat a page, which ends paging (as a repeated page does).
+    """
     body = first
     seen_links: set[str] = set()
     while True:
@@ -146,6 +149,7 @@ def pages_from_links(first: Any, fetch_next: Callable[[str], Any], next_link: Ca
         if not link:
             return
         if link in seen_links:
-            raise UpstreamError(f"catalogue sent the same next link twice: {link}")
+            logger.warning("catalogue sent a next link it sent before; paging ends: %s", link)
+            return
         seen_links.add(link)
         body = fetch_next(link)
