@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -46,8 +48,8 @@ def stop(component: Any, server: Any, channel: Any) -> None:
 
 
 def settings_for(url: str, **extra: Any) -> Settings:
-    return Settings(catalogue="cdse", url=url, host="127.0.0.1", port=0, retries=1, timeout_seconds=2, **Q,
-                    **extra)
+    return Settings(**{"catalogue": "cdse", "url": url, "host": "127.0.0.1", "port": 0, "retries": 1,
+                       "timeout_seconds": 2, **Q, **extra})
 
 
 def test_next_product_serves_each_product_once_then_not_found(odata: Any) -> None:
@@ -221,3 +223,45 @@ def test_next_product_reaches_not_found_when_the_catalogue_repeats_its_next_link
             assert err.value.code() is grpc.StatusCode.NOT_FOUND
         finally:
             stop(component, server, channel)
+
+
+def test_web_api_answers_at_once_while_the_catalogue_is_slow() -> None:
+    release = threading.Event()
+
+    def handle(request: Any) -> Any:
+        if "ContentDate/End gt 2024-01-01T" in request.params.get("$filter", ""):
+            release.wait(10)  # the first query's catalogue hangs until released
+        return catalogue_side(request)
+
+    with serve(handle) as loop:
+        catalogue_side = odata_catalogue(23, lambda: loop.url, page_items=5)
+        component, server, channel, stub = running(settings_for(loop.url, timeout_seconds=20))
+        client = TestClient(create_web_app("databroker", component.web_app))
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                stale = pool.submit(stub.next_product, messages().Empty(), timeout=20)
+                _wait_for(lambda: len(loop.requests) == 1)
+                started = time.monotonic()
+                status = client.get("/api/products").json()
+                changed = client.put("/api/query", json={"start": "2024-01-03"})
+                assert time.monotonic() - started < 1.0
+                assert status["state"] == "ready" and status["delivered"] == 0 and changed.status_code == 200
+                # the new query is served at once: the call still fetching for the old one blocks nobody
+                first = stub.next_product(messages().Empty(), timeout=5)
+                assert first.query_start == "2024-01-03T00:00:00Z" and not stale.done()
+                release.set()
+                second = stale.result(timeout=20)
+            # the stale call dropped what it fetched for the old query and served the new one, nothing repeated
+            assert second.query_start == "2024-01-03T00:00:00Z" and second.name != first.name
+            status = client.get("/api/products").json()
+            assert status["delivered"] == 2 and [p["name"] for p in status["products"]] == [first.name, second.name]
+        finally:
+            release.set()
+            stop(component, server, channel)
+
+
+def _wait_for(condition: Any, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)

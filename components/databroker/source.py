@@ -22,12 +22,18 @@ class ProductSource:
 
     After a failure (catalogue down...) the next call searches again and skips what was already
     delivered, so a product is never repeated; changing the query starts over.
+
+    ``_lock`` guards the state and is never held across a network call, so ``status`` and ``restart``
+    answer at once while the catalogue is slow. Advancing the search (a generator, which cannot be shared)
+    takes the current query's own cursor lock: a call still fetching for a query that has since been
+    replaced blocks nobody serving the new one, and drops what it fetched.
     """
 
     def __init__(self, open_catalogue: Callable[[], Catalogue], query: Query, history: int = HISTORY):
         self._open = open_catalogue
         self._lock = threading.Lock()
         self._history: deque[dict[str, Any]] = deque(maxlen=history)
+        self._generation = 0
         self._reset(query)
 
     def _reset(self, query: Query) -> None:
@@ -38,6 +44,8 @@ class ProductSource:
         self._exhausted = False
         self._error = ""
         self._history.clear()
+        self._generation += 1
+        self._cursor_lock = threading.Lock()
 
     @property
     def delivered(self) -> int:
@@ -45,32 +53,51 @@ class ProductSource:
 
     def next(self) -> tuple[ProductRecord, Query]:
         """The next product and the query it answers; ``Exhausted`` once there are no more."""
-        with self._lock:
-            if self._exhausted:
-                raise Exhausted(f"no more products: all {self.delivered} of the query were delivered")
-            try:
-                record = self._advance()
-            except Ai4copError as err:
-                self._error = str(err)
-                self._close()
-                raise
-            if record is None:
-                self._exhausted = True
-                self._close()
-                raise Exhausted(f"no more products: all {self.delivered} of the query were delivered")
-            self._error = ""
-            self._delivered.add(record.id)
-            self._history.append(record.as_dict())
-            return record, self.query
+        while True:
+            with self._lock:
+                generation, cursor_lock = self._generation, self._cursor_lock
+            with cursor_lock:
+                with self._lock:
+                    if generation != self._generation:
+                        continue
+                    if self._exhausted:
+                        raise Exhausted(f"no more products: all {self.delivered} of the query were delivered")
+                    query, delivered, products = self.query, self._delivered, self._products
+                try:
+                    record = self._advance(generation, query, delivered, products)
+                except _QueryChanged:
+                    continue
+                except Ai4copError as err:
+                    with self._lock:
+                        if generation != self._generation:
+                            continue
+                        self._error = str(err)
+                        self._close()
+                    raise
+                with self._lock:
+                    if generation != self._generation:
+                        continue
+                    if record is None:
+                        self._exhausted = True
+                        self._close()
+                        raise Exhausted(f"no more products: all {self.delivered} of the query were delivered")
+                    self._error = ""
+                    delivered.add(record.id)
+                    self._history.append(record.as_dict())
+                    return record, query
 
-    def _advance(self) -> ProductRecord | None:
-        if self._products is None:
-            self._catalogue = self._open()
-            self._products = self._catalogue.search(self.query)
-        for record in self._products:
-            if record.id not in self._delivered:
-                return record
-        return None
+    def _advance(self, generation: int, query: Query, delivered: set[str],
+                 products: Iterator[ProductRecord] | None) -> ProductRecord | None:
+        """The next undelivered product of ``products`` (a new search if ``None``); the state lock is not held."""
+        if products is None:
+            catalogue = self._open()
+            products = catalogue.search(query)
+            with self._lock:
+                if generation != self._generation:
+                    catalogue.close()
+                    raise _QueryChanged
+                self._catalogue, self._products = catalogue, products
+        return next((record for record in products if record.id not in delivered), None)
 
     def restart(self, query: Query) -> None:
         """Serve ``query`` from its first product on."""
@@ -95,3 +122,7 @@ class ProductSource:
         if self._catalogue is not None:
             self._catalogue.close()
             self._catalogue = None
+
+
+class _QueryChanged(Exception):
+    """The query changed while its search was being opened."""
