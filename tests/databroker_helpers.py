@@ -73,6 +73,20 @@ def serve(handle: Callable[[Request], Reply]) -> Iterator[Loopback]:
         thread.join(5)
 
 
+# What a plain web server (not a catalogue API) answers for an unknown path.
+NGINX_404 = b"""<html>
+<head><title>404 Not Found</title>
+<style>
+  body { font-family: sans-serif; }
+</style></head>
+<body>
+<center><h1>404 Not Found</h1></center>
+<hr><center>nginx/1.25.3</center>
+</body>
+</html>
+"""
+
+
 def as_json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
     return status, headers or {}, json.dumps(data).encode()
 

@@ -19,7 +19,7 @@ from components.common.server import create_server
 from components.common.web import create_web_app
 from components.databroker.app import Settings, build
 from onboarding.cli import main as cli_main
-from tests.databroker_helpers import odata_catalogue, repeating_next_link, serve
+from tests.databroker_helpers import NGINX_404, odata_catalogue, repeating_next_link, serve
 
 Q = {"start": "2024-01-01", "end": "2024-01-08", "aoi": "10,40,20,50"}
 
@@ -265,3 +265,11 @@ def _wait_for(condition: Any, seconds: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.01)
+
+
+def test_cli_against_an_html_server_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with serve(lambda r: (404, {"Content-Type": "text/html"}, NGINX_404)) as loop:
+        assert cli_main(["search", "--catalogue", "cdse", "--url", loop.url + "/", "--aoi", "10,40,20,50"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (f"ai4cop search: error: catalogue {loop.url}/Products answered HTTP 404: "
+                                 "404 Not Found 404 Not Found nginx/1.25.3\n")

@@ -14,6 +14,7 @@ from components.databroker.catalogues.common import wkt_of_geojson, wkts_of_geoj
 from components.databroker.http import HttpPolicy
 from components.databroker.query import build_query
 from tests.databroker_helpers import (
+    NGINX_404,
     Request,
     as_json,
     odata_catalogue,
@@ -375,3 +376,36 @@ def test_a_repeated_resto_next_link_ends_paging() -> None:
     with serve(handle) as server:
         assert len(list(catalogue("opensearch", server.url + "/search.json").search(QUERY))) == 2
     assert [r.params.get("page") for r in server.requests] == ["1", "2"]
+
+
+def test_an_html_error_page_is_one_line_naming_the_url_path_only() -> None:
+    def handle(request: Request) -> Any:
+        if "$skip" not in request.params:
+            return odata_page(server.url, [odata_product(0)], 1, request.params)
+        return 502, {"Content-Type": "text/html"}, NGINX_404.replace(b"404 Not Found", b"502 Bad Gateway")
+
+    with serve(handle) as server, pytest.raises(Unavailable) as err:
+        list(catalogue("cdse", server.url).search(QUERY))
+    message = str(err.value)
+    assert message == (f"catalogue {server.url}/odata/v1/Products failed after 4 attempts: HTTP 502: "
+                       "502 Bad Gateway 502 Bad Gateway nginx/1.25.3")
+    with serve(lambda r: (404, {"Content-Type": "text/html"}, NGINX_404)) as server:
+        with pytest.raises(InvalidInput) as err:
+            list(catalogue("cdse", server.url + "/odata/v1").search(QUERY))
+        assert str(err.value) == (f"catalogue {server.url}/odata/v1/Products answered HTTP 404: "
+                                  "404 Not Found 404 Not Found nginx/1.25.3")
+        with pytest.raises(InvalidInput) as err:
+            list(catalogue("stac", server.url).search(QUERY))
+        assert "\n" not in str(err.value) and "<" not in str(err.value) and "404 Not Found" in str(err.value)
+
+
+def test_a_long_server_message_is_cut_and_a_non_json_page_quoted_on_one_line() -> None:
+    with serve(lambda r: as_json({"detail": "x" * 1000 + "\n" + "y"}, 400)) as server:
+        with pytest.raises(InvalidInput) as err:
+            list(catalogue("cdse", server.url).search(QUERY))
+        assert str(err.value).endswith("x...") and len(str(err.value)) < 400
+    with serve(lambda r: (200, {"Content-Type": "text/html"}, NGINX_404)) as server, \
+            pytest.raises(InvalidInput) as err:
+        list(catalogue("opensearch", server.url + "/search.json?a=b").search(QUERY))
+    assert str(err.value) == (f"{server.url}/search.json did not answer JSON (text/html): '404 Not Found 404 Not "
+                              "Found nginx/1.25.3'; is it a catalogue API URL?")

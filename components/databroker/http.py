@@ -8,14 +8,16 @@ not JSON is reported as a wrong URL, since every catalogue API here speaks JSON.
 from __future__ import annotations
 
 import email.utils
+import html
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -25,6 +27,10 @@ from components.common.errors import InvalidInput, PermissionDenied, Unavailable
 logger = logging.getLogger(__name__)
 
 _ERROR_KEYS = ("detail", "message", "description", "ErrorMessage", "error_description", "error")
+_HIDDEN = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+MESSAGE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ class JsonHttp:
                 failure = f"connection failed: {_root_cause(err)}"
                 wait = self._backoff(attempt)
             except requests.RequestException as err:
-                raise InvalidInput(f"cannot request {url}: {err}") from err
+                raise InvalidInput(f"cannot request {short_url(url)}: {one_line(str(err))}") from err
             else:
                 if response.status_code == 429 or response.status_code >= 500:
                     failure = f"HTTP {response.status_code}: {_server_message(response)}"
@@ -131,8 +137,8 @@ class JsonHttp:
                 else:
                     return _decode(response)
             if attempt == attempts:
-                raise Unavailable(f"catalogue {url} failed after {attempts} attempts: {failure}")
-            logger.warning("catalogue %s: %s; retry %d/%d in %.1f s", url, failure, attempt,
+                raise Unavailable(f"catalogue {short_url(url)} failed after {attempts} attempts: {failure}")
+            logger.warning("catalogue %s: %s; retry %d/%d in %.1f s", short_url(url), failure, attempt,
                            attempts - 1, wait)
             self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -141,8 +147,20 @@ class JsonHttp:
         return float(min(self.policy.backoff * 2 ** (attempt - 1), self.policy.backoff_cap))
 
 
+def one_line(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """A server's text as one line for an error message: HTML tags dropped, whitespace collapsed, cut at ``limit``."""
+    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", text)))).strip()
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+
+
+def short_url(url: str) -> str:
+    """``url`` without its query string and fragment: next links repeat the whole (long) query."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
 def _decode(response: requests.Response) -> Any:
-    url = response.url
+    url = short_url(response.url)
     if response.status_code >= 400:
         message = f"catalogue {url} answered HTTP {response.status_code}: {_server_message(response)}"
         if response.status_code in (401, 403):
@@ -155,23 +173,24 @@ def _decode(response: requests.Response) -> Any:
         return json.loads(response.content)
     except ValueError as err:
         kind = response.headers.get("Content-Type", "no content type")
-        snippet = response.text[:80].replace("\n", " ")
+        snippet = one_line(response.text, 80)
         raise InvalidInput(f"{url} did not answer JSON ({kind}): {snippet!r}; is it a catalogue API URL?") from err
 
 
 def _server_message(response: requests.Response) -> str:
+    """The server's own message, on one line."""
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:300] or response.reason or "no message"
+        return one_line(response.text) or one_line(response.reason or "") or "no message"
     if isinstance(body, dict):
         for key in _ERROR_KEYS:
             value = body.get(key)
             if isinstance(value, dict):
                 value = value.get("message") or value.get("msg") or value
             if value:
-                return str(value)[:300]
-    return json.dumps(body)[:300]
+                return one_line(str(value))
+    return one_line(json.dumps(body))
 
 
 def _retry_after(response: requests.Response) -> float | None:

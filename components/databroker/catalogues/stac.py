@@ -11,7 +11,7 @@ from urllib3.util.retry import Retry
 from components.common.errors import Ai4copError, InvalidInput, PermissionDenied, Unavailable
 from components.databroker.catalogues.base import PagedCatalogue
 from components.databroker.catalogues.common import covers_world, map_items, parse_stamp, wkts_of_geojson
-from components.databroker.http import Credentials, HttpPolicy, use_credentials
+from components.databroker.http import Credentials, HttpPolicy, one_line, use_credentials
 from components.databroker.query import ProductRecord, Query, isoformat
 
 DEFAULT_URL = "https://stac.dataspace.copernicus.eu/v1"
@@ -122,13 +122,13 @@ def _mapped(call: Any, url: str) -> Any:
         raise
     except APIError as err:
         status = getattr(err, "status_code", None)
-        message = str(err).strip()[:300] or type(err).__name__
+        message = one_line(str(err)) or type(err).__name__
         if status is None or status in _TRANSIENT:
             raise Unavailable(f"STAC API {url} failed: {message}") from err
         if status in (401, 403):
             raise PermissionDenied(f"STAC API {url} answered HTTP {status}: {message}") from err
         raise InvalidInput(f"STAC API {url} answered HTTP {status}: {message}") from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InvalidInput(f"{url} did not answer JSON: {err}; is it a STAC API URL?") from err
+        raise InvalidInput(f"{url} did not answer JSON: {one_line(str(err))}; is it a STAC API URL?") from err
     except (ValueError, KeyError, TypeError) as err:
-        raise InvalidInput(f"{url} is not a STAC API ({type(err).__name__}: {err})") from err
+        raise InvalidInput(f"{url} is not a STAC API ({type(err).__name__}: {one_line(str(err))})") from err
