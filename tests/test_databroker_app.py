@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -141,7 +143,7 @@ def test_web_api_shows_and_changes_the_query(odata: Any) -> None:
                  {"processing_mode": "FAST"}, {"limit": -1}, {"product_type": "L2__XX____"}):
         bad = client.put("/api/query", json=body)
         assert bad.status_code == 422, body
-        assert bad.json()["detail"]
+        assert bad.json()["error"] == "InvalidInput" and isinstance(bad.json()["detail"], str), bad.json()
     assert client.get("/api/query").json()["start"] == "2024-01-03T00:00:00Z"  # bad input lost nothing
     assert client.get("/api/products").json() == {"state": "ready", "delivered": 0, "error": "", "products": []}
 
@@ -273,3 +275,13 @@ def test_cli_against_an_html_server_is_one_line(capsys: pytest.CaptureFixture[st
     out, err = capsys.readouterr()
     assert out == "" and err == (f"ai4cop search: error: catalogue {loop.url}/Products answered HTTP 404: "
                                  "404 Not Found 404 Not Found nginx/1.25.3\n")
+
+
+def test_importing_the_broker_compiles_no_proto() -> None:
+    code = ("import sys\n"
+            "import components.databroker.app, components.databroker.service, components.databroker.cli\n"
+            "from components.common import contract\n"
+            "assert contract._contract.cache_info().currsize == 0\n"
+            "assert 'contract_pb2' not in sys.modules and 'contract_pb2_grpc' not in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr

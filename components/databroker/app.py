@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 
-from components.common.contract import services
 from components.common.server import Component, ServiceBinding
 from components.databroker.catalogues import open_catalogue
 from components.databroker.service import DataBrokerServicer
@@ -21,5 +20,5 @@ def build(settings: Settings) -> Component:
     open_catalogue(config).close()  # fails early on an unknown catalogue or a bad URL
     source = ProductSource(functools.partial(open_catalogue, config), settings.query())
     servicer = DataBrokerServicer(source, config)
-    binding = ServiceBinding("DataBroker", lambda server: services().add_DataBrokerServicer_to_server(servicer, server))
+    binding = ServiceBinding("DataBroker", servicer.register)
     return Component("databroker", [binding], web_app=create_app(source, config), on_stop=[source.close])

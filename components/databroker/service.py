@@ -39,12 +39,20 @@ def resolve_search(request: Any, config: CatalogueConfig, defaults: Query) -> tu
     return config, query
 
 
-class DataBrokerServicer(services().DataBrokerServicer):  # type: ignore[misc]
-    """``next_product``: the configured query, one product per call; ``search``: a query from upstream."""
+class DataBrokerServicer:
+    """``next_product``: the configured query, one product per call; ``search``: a query from upstream.
+
+    A plain class, not a subclass of the generated servicer (which would compile the contract at import):
+    ``add_DataBrokerServicer_to_server`` needs only the two methods, and ``register`` adds them.
+    """
 
     def __init__(self, source: ProductSource, config: CatalogueConfig):
         self.source = source
         self.config = config
+
+    def register(self, server: grpc.Server) -> None:
+        """Serve this servicer's rpcs on ``server``."""
+        services().add_DataBrokerServicer_to_server(self, server)
 
     @grpc_errors
     def next_product(self, request: Any, context: grpc.ServicerContext) -> Any:
