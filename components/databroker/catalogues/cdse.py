@@ -60,10 +60,7 @@ class CdseCatalogue(PagedCatalogue):
         params = {"$filter": odata_filter(query), "$orderby": "ContentDate/Start asc",
                   "$top": self.page_size_for(query)}
         first = self.http.get(f"{self.url}/Products", params)
-        yield from pages_from_links(first, self._fetch, self._next_link, self._items)
-
-    def _fetch(self, link: str) -> Any:
-        return self.http.get(link)
+        yield from pages_from_links(first, self.http.get, self._next_link, self._items)
 
     def _next_link(self, body: dict[str, Any]) -> str | None:
         return body.get("@odata.nextLink")
