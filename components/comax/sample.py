@@ -56,8 +56,8 @@ def product_name(start: datetime, scanlines: int, orbit: int, mode: str = "OFFL"
             f"{processed.strftime(fmt)}.nc")
 
 
-def write_product(path: Path, start: datetime, *, orbit: int = 1, scanlines: int = 4000, seed: int = 0,
-                  mode: str = "OFFL", support_data: bool = True, plant: Sequence[Plant] = ()) -> Path:
+def write_product(path: Path, start: datetime, *, orbit: int = 1, scanlines: int = swath.FULL_SCANLINES,
+                  seed: int = 0, mode: str = "OFFL", support_data: bool = True, plant: Sequence[Plant] = ()) -> Path:
     """Write one synthetic S5P L2 CO product and return its path.
 
     ``path`` may be a directory, in which case the file gets the real naming convention. ``scanlines`` scales the
@@ -90,8 +90,8 @@ def write_product(path: Path, start: datetime, *, orbit: int = 1, scanlines: int
     return path
 
 
-def generate_products(folder: Path, start: datetime, days: int, per_day: int = 1, *, scanlines: int = 4000,
-                      seed: int = 0) -> list[Path]:
+def generate_products(folder: Path, start: datetime, days: int, per_day: int = 1, *,
+                      scanlines: int = swath.FULL_SCANLINES, seed: int = 0) -> list[Path]:
     """Write ``per_day`` consecutive orbits per day for ``days`` days from ``start``; existing files are kept.
 
     Deterministic: the same arguments give the same files (and names), so callers can cache them.
