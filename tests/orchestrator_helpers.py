@@ -57,12 +57,6 @@ def proto_text(service: str, rpcs: list[RpcSpec], num_name: str = "Num") -> str:
     return "\n".join(lines) + "\n"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class TestComponent:
     """A real gRPC server for one service, built from ``RpcSpec`` handlers on bytes."""

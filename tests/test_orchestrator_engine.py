@@ -17,6 +17,7 @@ import pytest
 from components.orchestrator.core import Configuration, Orchestrator
 from components.orchestrator.engine import RunOptions
 from components.orchestrator.events import Event
+from components.orchestrator.local import free_port
 from tests.orchestrator_helpers import (
     DnsServer,
     FreezingProxy,
@@ -27,7 +28,6 @@ from tests.orchestrator_helpers import (
     counter,
     dockerinfo,
     doubler,
-    free_port,
     negator,
     num,
     protofiles,
