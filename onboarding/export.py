@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from components.common.errors import InvalidInput, NotFound
-from onboarding.images import REPO_ROOT, image_spec
+from onboarding.images import component_proto
 from onboarding.manifests import (
     GRPC_PORT,
     ClusterOptions,
@@ -106,7 +106,7 @@ def _image(image: str, component: str, options: ExportOptions) -> str:
 
 def _node_proto(name: str, proto_uri: str, component: str | None, base: Path) -> str:
     if component is not None:
-        return (REPO_ROOT / image_spec(component).proto).read_text(encoding="utf-8")
+        return component_proto(component)
     for candidate in (base / proto_uri if proto_uri else None, base / "microservice" / f"{name}.proto"):
         if candidate is not None and candidate.is_file():
             return candidate.read_text(encoding="utf-8")
@@ -185,7 +185,7 @@ def build_solution(blueprint_path: Path, options: ExportOptions) -> dict[str, st
                                                                                    sort_keys=False)
     if shared_folder:
         files["deployments/pvc.yaml"] = yaml.safe_dump(shared_claim(cluster), sort_keys=False)
-    files["protobuf/orchestrator.proto"] = (REPO_ROOT / image_spec(ORCHESTRATOR).proto).read_text(encoding="utf-8")
+    files["protobuf/orchestrator.proto"] = component_proto(ORCHESTRATOR)
     for target, asset in ASSETS.items():
         files[target] = _asset(asset)
     files["solution.json"] = json.dumps({"name": blueprint.name, "namespace": options.namespace,

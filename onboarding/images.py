@@ -62,6 +62,11 @@ def image_spec(component: str) -> ImageSpec:
     return IMAGES[component]
 
 
+def component_proto(component: str) -> str:
+    """The proto text ``component``'s image carries (what the platform gets at onboarding)."""
+    return (REPO_ROOT / image_spec(component).proto).read_text(encoding="utf-8")
+
+
 def package_version() -> str:
     """The ai4cop version: the installed distribution's, else ``setup.cfg``'s (a bare checkout)."""
     from importlib.metadata import PackageNotFoundError, version

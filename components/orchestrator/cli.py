@@ -83,7 +83,7 @@ def _protos_for(blueprint_text: str, folder: Path | None) -> dict[str, str]:
     from components.common.errors import InvalidInput
     from components.orchestrator.blueprint import parse_blueprint
     from components.orchestrator.images import component_for_image
-    from components.orchestrator.pipeline import component_proto
+    from onboarding.images import component_proto
 
     protos = {}
     for name, node in parse_blueprint(blueprint_text).nodes.items():

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +25,7 @@ from components.common.errors import InvalidInput, Unavailable
 from components.common.registry import COMPONENTS
 from components.orchestrator.blueprint import Blueprint, Endpoint, dump_dockerinfo
 from components.orchestrator.images import component_for_image
+from onboarding.images import component_proto
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def write_basepath(basepath: Path, blueprint_text: str, endpoints: dict[str, End
     and ``protobuf/orchestrator.proto`` (what the platform's and our orchestrator clients read)."""
     (basepath / "microservice").mkdir(parents=True, exist_ok=True)
     (basepath / "protobuf").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(Path(__file__).with_name("orchestrator.proto"), basepath / "protobuf" / "orchestrator.proto")
+    (basepath / "protobuf" / "orchestrator.proto").write_text(component_proto(ORCHESTRATOR), encoding="utf-8")
     (basepath / "blueprint.json").write_text(blueprint_text, encoding="utf-8")
     (basepath / "dockerinfo.json").write_text(dump_dockerinfo(endpoints), encoding="utf-8")
     for name, text in protos.items():

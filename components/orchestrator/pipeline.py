@@ -18,23 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from components.common.errors import InvalidInput
-from components.common.registry import COMPONENTS
 from components.orchestrator.blueprint import Blueprint, Endpoint, dump_dockerinfo, parse_blueprint
 from components.orchestrator.core import Configuration, Orchestrator, load_pipeline
 from components.orchestrator.engine import Run, RunOptions
 from components.orchestrator.graph import Plan
 from components.orchestrator.local import ORCHESTRATOR, LocalDeployment, components_of
+from onboarding.images import component_proto
 
 logger = logging.getLogger(__name__)
 
 NodeEnv = dict[str, dict[str, str]]
-
-
-def component_proto(component: str) -> str:
-    """The packaged ``model.proto`` of one of our components (what the platform gets at onboarding)."""
-    package = COMPONENTS[component].rsplit(".", 1)[0]
-    path = Path(__file__).parents[1] / package.split(".", 1)[1] / "model.proto"
-    return path.read_text(encoding="utf-8")
 
 
 def load_config(path: Path | None) -> NodeEnv:
