@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from components.common.errors import InvalidInput
-from components.orchestrator.blueprint import Blueprint, Endpoint, dump_dockerinfo, parse_blueprint
+from components.orchestrator.blueprint import dump_dockerinfo, parse_blueprint
 from components.orchestrator.core import Configuration, Orchestrator, load_pipeline
 from components.orchestrator.engine import Run, RunOptions
-from components.orchestrator.graph import Plan
 from components.orchestrator.local import ORCHESTRATOR, LocalDeployment, components_of
 from onboarding.images import component_proto
 
@@ -62,8 +61,6 @@ def node_environments(components: dict[str, str], defaults: dict[str, dict[str, 
 class LocalPipeline:
     """A blueprint whose nodes (and optionally an orchestrator) run as local processes."""
 
-    blueprint_text: str
-    blueprint: Blueprint
     components: dict[str, str]
     deployment: LocalDeployment
 
@@ -71,8 +68,7 @@ class LocalPipeline:
     def prepare(cls, blueprint_text: str, log_dir: Path) -> LocalPipeline:
         """The pipeline of a blueprint whose nodes are all our components; ``InvalidInput`` listing its
         problems (as ``ai4cop blueprint check`` would) before anything is started."""
-        blueprint = parse_blueprint(blueprint_text)
-        pipeline = cls(blueprint_text, blueprint, components_of(blueprint), LocalDeployment(log_dir))
+        pipeline = cls(components_of(parse_blueprint(blueprint_text)), LocalDeployment(log_dir))
         found = load_pipeline(blueprint_text, None, pipeline.protofiles()).problems
         if found:
             raise InvalidInput("invalid pipeline: " + "; ".join(found))
@@ -85,9 +81,6 @@ class LocalPipeline:
         if orchestrator:
             self.deployment.start(ORCHESTRATOR, ORCHESTRATOR)
         self.deployment.wait_healthy(timeout)
-
-    def endpoints(self) -> dict[str, Endpoint]:
-        return {n: e for n, e in self.deployment.endpoints().items() if n != ORCHESTRATOR}
 
     def protofiles(self) -> dict[str, str]:
         return {f"{node}.proto": component_proto(component) for node, component in self.components.items()}
@@ -104,7 +97,6 @@ class Outcome:
     """A finished run: the run itself and the decoded last output of each result step."""
 
     run: Run
-    plan: Plan
     results: dict[str, dict[str, Any]]
 
 
@@ -135,7 +127,7 @@ def run_to_end(blueprint_text: str, dockerinfo_text: str, protofiles: dict[str, 
         if data is not None:
             proto = run.plan.protos[step.node]
             results[step.label] = proto.decode(step.rpc.output_type, data)
-    return Outcome(run, run.plan, results)
+    return Outcome(run, results)
 
 
 class Progress:
