@@ -201,9 +201,9 @@ def _check_pipeline(blueprint_path: Path, raw_text: str, files: dict[str, str]) 
 
     protos = {name.removeprefix("microservice/"): text for name, text in files.items()
               if name.startswith("microservice/")}
-    found = load_pipeline(raw_text, None, protos).problems
-    if found:
-        raise InvalidInput(f"{blueprint_path}: invalid pipeline: {'; '.join(found)}")
+    error = load_pipeline(raw_text, None, protos).error
+    if error is not None:
+        raise InvalidInput(f"{blueprint_path}: {error}")
 
 
 def _asset(name: str) -> str:

@@ -53,6 +53,11 @@ class Pipeline:
     problems: list[str]
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def error(self) -> str | None:
+        """``invalid pipeline: <problems>``, the one message for them all; None when it can run."""
+        return "invalid pipeline: " + "; ".join(self.problems) if self.problems else None
+
 
 def _node_protos(blueprint: Blueprint, protofiles: dict[str, str]) -> dict[str, str]:
     """Proto text by ``<node>.proto`` key; a bare ``<node>`` key is accepted too."""
@@ -108,9 +113,9 @@ class Orchestrator:
                               "a run is in progress: stop it first", self._run.active_threads)
             self.bus.reset()
             pipeline = load_pipeline(config.blueprint, config.dockerinfo, dict(config.protofiles))
-            if pipeline.problems:
+            if pipeline.error is not None:
                 self._plan = None
-                self._init_error = "invalid pipeline: " + "; ".join(pipeline.problems)
+                self._init_error = pipeline.error
                 self.bus.publish(Event("", "exception", "orchestrator",
                                        {"method": "initialize", "traceback": "\n".join(pipeline.problems),
                                         "status": "INVALID_ARGUMENT", "message": self._init_error}))

@@ -69,9 +69,9 @@ class LocalPipeline:
         """The pipeline of a blueprint whose nodes are all our components; ``InvalidInput`` listing its
         problems (as ``ai4cop blueprint check`` would) before anything is started."""
         pipeline = cls(components_of(parse_blueprint(blueprint_text)), LocalDeployment(log_dir))
-        found = load_pipeline(blueprint_text, None, pipeline.protofiles()).problems
-        if found:
-            raise InvalidInput("invalid pipeline: " + "; ".join(found))
+        error = load_pipeline(blueprint_text, None, pipeline.protofiles()).error
+        if error is not None:
+            raise InvalidInput(error)
         return pipeline
 
     def start(self, environments: NodeEnv, *, orchestrator: bool = False, timeout: float = 60.0) -> None:
