@@ -7,8 +7,10 @@ import os
 import sys
 from pathlib import Path
 
+from onboarding.images import IMAGES
+
 TOKEN_ENV = "AI4COP_ONBOARDING_TOKEN"
-COMPONENT_NAMES = ("databroker", "comax", "geotriples", "orchestrator")
+COMPONENT_NAMES = tuple(IMAGES)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
