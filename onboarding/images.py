@@ -33,8 +33,14 @@ class ImageSpec:
 
     component: str
     package: str
-    repository: str
     proto: str
+
+    @property
+    def repository(self) -> str:
+        """The image repository name, by the orchestrator's naming rule (``ai4cop-<component>``)."""
+        from components.orchestrator.images import PREFIX
+
+        return PREFIX + self.component
 
     @property
     def dockerfile(self) -> str:
@@ -46,12 +52,10 @@ class ImageSpec:
 
 
 IMAGES: dict[str, ImageSpec] = {
-    "databroker": ImageSpec("databroker", "databroker", "ai4cop-databroker", "components/databroker/model.proto"),
-    "comax": ImageSpec("comax", "comax", "ai4cop-comax", "components/comax/model.proto"),
-    "geotriples": ImageSpec("geotriples", "geotriples_adapter", "ai4cop-geotriples",
-                            "components/geotriples_adapter/model.proto"),
-    "orchestrator": ImageSpec("orchestrator", "orchestrator", "ai4cop-orchestrator",
-                              "components/orchestrator/orchestrator.proto"),
+    "databroker": ImageSpec("databroker", "databroker", "components/databroker/model.proto"),
+    "comax": ImageSpec("comax", "comax", "components/comax/model.proto"),
+    "geotriples": ImageSpec("geotriples", "geotriples_adapter", "components/geotriples_adapter/model.proto"),
+    "orchestrator": ImageSpec("orchestrator", "orchestrator", "components/orchestrator/orchestrator.proto"),
 }
 
 
