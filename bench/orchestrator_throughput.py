@@ -21,9 +21,9 @@ from concurrent import futures
 
 import grpc
 
-from components.orchestrator.core import Configuration, Orchestrator
 from components.orchestrator.engine import RunOptions
-from components.orchestrator.local import free_port
+from components.orchestrator.service import Configuration, Orchestrator
+from components.runner.local import free_port
 
 PROTOS = {
     "source": ("Source", "next", "Empty", "Blob"),

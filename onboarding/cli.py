@@ -1,27 +1,28 @@
-"""The ``ai4cop`` command line: one parser, sub-commands registered by each area's ``cli`` module."""
+"""The ``ai4cop`` command line: one parser; each component's ``cli`` module (found through the component
+catalogue) and each tool area's registers its sub-commands."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from components.common.catalogue import CATALOGUE
 from components.common.errors import Ai4copError
 from components.common.settings import describe_invalid
 
 # Each module has ``register(subparsers)`` adding commands whose handler (``func``) returns an exit code.
 # Heavy imports stay inside the handlers so that ``ai4cop --help`` is fast.
-COMMAND_MODULES = [
+TOOL_MODULES = [
     "onboarding.proto_cli",
     "components.common.serve_cli",
-    "components.comax.cli",
-    "components.databroker.cli",
-    "components.geotriples_adapter.cli",
     "onboarding.deploy_cli",
-    "components.orchestrator.cli",
+    "components.runner.cli",
+    "onboarding.blueprint_cli",
 ]
 
 
@@ -30,7 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ai4cop", description="AI4Copernicus components for the AI4EU Experiments / Graphene platform"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    importlib.import_module(TOOL_MODULES[0]).register(subparsers)
+    for entry in CATALOGUE:
+        module = f"{entry.package}.cli"
+        if importlib.util.find_spec(module) is None:
+            continue
+        before = set(subparsers.choices)
+        importlib.import_module(module).register(subparsers)
+        for name in set(subparsers.choices) - before:
+            subparsers.choices[name].set_defaults(extra=entry.extra)
+    for name in TOOL_MODULES[1:]:
         importlib.import_module(name).register(subparsers)
     return parser
 
@@ -45,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as err:
         # settings from the environment (COMAX_QA_MIN=abc ...): name the variable and what is wrong
         return _fail(args.command, describe_invalid(err))
+    except ModuleNotFoundError as err:
+        extra = getattr(args, "extra", "")
+        if not extra or not err.name or err.name.split(".")[0] in ("components", "onboarding"):
+            raise
+        return _fail(args.command, f"needs the '{extra}' extra (the {err.name} module is not installed): "
+                                   f"pip install 'ai4cop[{extra}]'")
     except BrokenPipeError:
         # the reader went away (ai4cop ... | head): not an error worth a traceback
         sys.stderr.close()

@@ -7,10 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from onboarding.images import IMAGES
+from components.common.registry import served_names
 
 TOKEN_ENV = "AI4COP_ONBOARDING_TOKEN"
-COMPONENT_NAMES = tuple(IMAGES)
+COMPONENT_NAMES = tuple(served_names())
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -106,7 +106,7 @@ def _onboard(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from components.orchestrator.pipeline import load_config
+    from components.runner.pipeline import load_config
     from onboarding.export import ExportOptions, export_solution, parse_replicas
 
     options = ExportOptions(

@@ -19,8 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from components.common.contract import component_proto
 from components.common.errors import InvalidInput, NotFound
-from onboarding.images import component_proto
+from components.common.registry import component_for_image, image_for_component
 from onboarding.manifests import (
     GRPC_PORT,
     ClusterOptions,
@@ -80,8 +81,6 @@ def parse_replicas(items: Iterable[str]) -> dict[str, int]:
 
 
 def _our_component(image: str) -> str | None:
-    from components.orchestrator.images import component_for_image
-
     try:
         return component_for_image(image)
     except InvalidInput:
@@ -97,8 +96,6 @@ def _split_ref(image: str) -> tuple[str, str]:
 
 def _image(image: str, component: str, options: ExportOptions) -> str:
     """One of our images, re-pointed at ``--registry``/``--tag`` (each kept from ``image`` when not given)."""
-    from components.orchestrator.images import image_for_component
-
     registry, tag = _split_ref(image)
     return image_for_component(component, registry if options.registry is None else options.registry,
                                options.tag or tag)
@@ -197,7 +194,7 @@ def build_solution(blueprint_path: Path, options: ExportOptions) -> dict[str, st
 
 def _check_pipeline(blueprint_path: Path, raw_text: str, files: dict[str, str]) -> None:
     """``InvalidInput`` listing what ``ai4cop blueprint check`` would (graph, messages, container names)."""
-    from components.orchestrator.core import load_pipeline
+    from components.orchestrator.service import load_pipeline
 
     protos = {name.removeprefix("microservice/"): text for name, text in files.items()
               if name.startswith("microservice/")}

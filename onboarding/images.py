@@ -16,7 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.common.errors import InvalidInput, Unavailable, UpstreamError
+from components.common.catalogue import CATALOGUE, ComponentEntry
+from components.common.errors import Unavailable, UpstreamError
+from components.common.registry import component as catalogue_entry
+from components.common.registry import image_for_component
 
 logger = logging.getLogger(__name__)
 
@@ -29,46 +32,42 @@ CA_SECRET = "cacert"
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One component's image: its package directory, repository name and the proto it carries."""
+    """One component's image, from its catalogue entry: the Dockerfile, the proto and the license it carries."""
 
-    component: str
-    package: str
-    proto: str
+    entry: ComponentEntry
+
+    @property
+    def component(self) -> str:
+        return self.entry.name
+
+    @property
+    def package(self) -> str:
+        """The folder under ``components/`` (``python -m components.<package>`` runs it)."""
+        return self.entry.name
 
     @property
     def repository(self) -> str:
-        """The image repository name, by the orchestrator's naming rule (``ai4cop-<component>``)."""
-        from components.orchestrator.images import PREFIX
-
-        return PREFIX + self.component
+        return self.entry.image
 
     @property
     def dockerfile(self) -> str:
-        return f"components/{self.package}/Dockerfile"
+        return f"{self.entry.folder}/Dockerfile"
+
+    @property
+    def proto(self) -> str:
+        return f"{self.entry.folder}/{self.entry.proto}"
 
     @property
     def license(self) -> str:
-        return f"components/{self.package}/license.json"
+        return f"{self.entry.folder}/license.json"
 
 
-IMAGES: dict[str, ImageSpec] = {
-    "databroker": ImageSpec("databroker", "databroker", "components/databroker/model.proto"),
-    "comax": ImageSpec("comax", "comax", "components/comax/model.proto"),
-    "geotriples": ImageSpec("geotriples", "geotriples_adapter", "components/geotriples_adapter/model.proto"),
-    "orchestrator": ImageSpec("orchestrator", "orchestrator", "components/orchestrator/orchestrator.proto"),
-}
+IMAGES: dict[str, ImageSpec] = {entry.name: ImageSpec(entry) for entry in CATALOGUE}
 
 
 def image_spec(component: str) -> ImageSpec:
-    """The image of ``component``; ``InvalidInput`` naming the known ones otherwise."""
-    if component not in IMAGES:
-        raise InvalidInput(f"unknown component {component!r}; known: {', '.join(sorted(IMAGES))}")
-    return IMAGES[component]
-
-
-def component_proto(component: str) -> str:
-    """The proto text ``component``'s image carries (what the platform gets at onboarding)."""
-    return (REPO_ROOT / image_spec(component).proto).read_text(encoding="utf-8")
+    """The image of ``component`` (its name or its image's short name); ``InvalidInput`` naming the known ones."""
+    return IMAGES[catalogue_entry(component).name]
 
 
 def package_version() -> str:
@@ -88,8 +87,6 @@ def package_version() -> str:
 def image_ref(component: str, registry: str = DEFAULT_REGISTRY, tag: str | None = None) -> str:
     """``[registry/]ai4cop-<name>:tag`` for ``component`` (the orchestrator's naming, one place); the tag
     defaults to the package version, so the defaults name the images the root ``blueprint.json`` uses."""
-    from components.orchestrator.images import image_for_component
-
     return image_for_component(image_spec(component).component, registry, tag or package_version())
 
 

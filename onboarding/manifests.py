@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.common.registry import COMPONENTS
+
 GRPC_PORT = 8061
 WEB_PORT = 8062
 SHARED_CLAIM = "ai4cop-shared"
@@ -24,13 +26,7 @@ PART_OF = "ai4cop"
 # Changes with the settings, so re-applying a solution whose settings changed restarts the pods.
 SETTINGS_HASH = "ai4cop/settings-sha256"
 
-# requests (cpu, memory), limits (cpu, memory) per component; the analyzer reads whole products into memory.
-RESOURCES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "databroker": (("100m", "128Mi"), ("1", "512Mi")),
-    "comax": (("500m", "512Mi"), ("2", "2Gi")),
-    "geotriples": (("250m", "256Mi"), ("1", "1Gi")),
-    "orchestrator": (("100m", "128Mi"), ("1", "512Mi")),
-}
+# requests (cpu, memory), limits (cpu, memory) of a foreign image; ours come from the component catalogue
 FOREIGN_RESOURCES = (("250m", "256Mi"), ("2", "2Gi"))
 
 
@@ -77,7 +73,10 @@ def _probe(initial: int, period: int, failures: int) -> dict[str, Any]:
 
 
 def _container(work: Workload, options: ClusterOptions) -> dict[str, Any]:
-    requests, limits = RESOURCES.get(work.component or "", FOREIGN_RESOURCES)
+    requests, limits = FOREIGN_RESOURCES
+    if work.component is not None:
+        entry = COMPONENTS[work.component]
+        requests, limits = entry.requests, entry.limits
     ours = work.component is not None
     container: dict[str, Any] = {
         "name": work.name,

@@ -8,13 +8,12 @@ checked as one pipeline: a message name means one definition everywhere, and no 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
+
+from components.common.contract import compile_proto
 
 
 @dataclass(frozen=True)
@@ -35,24 +34,6 @@ class ProtoFile:
     path: Path
     lines: list[str]
     descriptor: descriptor_pb2.FileDescriptorProto | None
-
-
-def compile_proto(path: Path) -> tuple[descriptor_pb2.FileDescriptorProto | None, str]:
-    """Compile ``path`` on its own with grpcio-tools' protoc; return its descriptor or the compiler's errors."""
-    import grpc_tools
-
-    include = Path(grpc_tools.__file__).parent / "_proto"
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "set.pb"
-        proc = subprocess.run(
-            [sys.executable, "-m", "grpc_tools.protoc", f"-I{path.parent.resolve()}", f"-I{include}",
-             f"--descriptor_set_out={out}", path.name],
-            capture_output=True, text=True, check=False,
-        )
-        if proc.returncode != 0 or not out.exists():
-            return None, (proc.stderr or proc.stdout).strip() or "protoc failed"
-        fds = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
-    return fds.file[-1], ""
 
 
 def _code_lines(lines: list[str]) -> list[tuple[str, str]]:

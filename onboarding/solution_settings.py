@@ -28,7 +28,7 @@ NodeSettings = dict[str, dict[str, str]]
 
 def cluster_defaults() -> dict[str, dict[str, str]]:
     """Per component: the settings a deployed CO pipeline runs with out of the box."""
-    from components.orchestrator.demo import DEFAULT_AOI, DEFAULT_END, DEFAULT_START
+    from components.runner.demo import DEFAULT_AOI, DEFAULT_END, DEFAULT_START
 
     return {
         "databroker": {"DATABROKER_CATALOGUE": "cdse", "DATABROKER_PROCESSING_MODE": "OFFL",

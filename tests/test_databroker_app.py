@@ -279,7 +279,7 @@ def test_cli_against_an_html_server_is_one_line(capsys: pytest.CaptureFixture[st
 
 def test_importing_the_broker_compiles_no_proto() -> None:
     code = ("import sys\n"
-            "import components.databroker.app, components.databroker.service, components.databroker.cli\n"
+            "import components.databroker.app, components.databroker.servicer, components.databroker.cli\n"
             "from components.common import contract\n"
             "assert contract._contract.cache_info().currsize == 0\n"
             "assert 'contract_pb2' not in sys.modules and 'contract_pb2_grpc' not in sys.modules\n")

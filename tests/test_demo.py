@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from components.orchestrator.demo import DEFAULT_END, DEFAULT_START, SampleSpec
+from components.runner.demo import DEFAULT_END, DEFAULT_START, SampleSpec
 from tests.orchestrator_helpers import ai4cop, cli_env
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]

@@ -264,7 +264,7 @@ def test_orchestrator_client_runs_a_pipeline_on_the_real_orchestrator(tmp_path: 
     from components.common.server import create_server
     from components.orchestrator.app import Settings, build
     from components.orchestrator.blueprint import Endpoint
-    from components.orchestrator.local import write_basepath
+    from components.runner.local import write_basepath
     from tests.orchestrator_helpers import TestComponent, blueprint, collector, counter, doubler
 
     got: list[int] = []

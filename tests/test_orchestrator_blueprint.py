@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from components.common.errors import InvalidInput
+from components.common.registry import component_for_image, image_for_component
 from components.orchestrator.blueprint import parse_blueprint, parse_dockerinfo
-from components.orchestrator.core import load_pipeline
-from components.orchestrator.images import component_for_image, image_for_component
+from components.orchestrator.service import load_pipeline
 from tests.orchestrator_helpers import TestComponent, blueprint, collector, counter, doubler
 
 ROOT = Path(__file__).parents[1]
@@ -97,7 +97,7 @@ def test_a_proto_that_does_not_compile_is_a_problem_not_a_crash() -> None:
 def test_image_names_map_to_components_and_back() -> None:
     assert component_for_image("ghcr.io/ai4cop/ai4cop-databroker:0.1.0") == "databroker"
     assert component_for_image("registry:5000/x/ai4cop-comax@sha256:abc") == "comax"
-    assert component_for_image("ai4cop-geotriples") == "geotriples"
+    assert component_for_image("ai4cop-geotriples") == "geotriples_adapter"
     assert image_for_component("orchestrator", "ghcr.io/ai4cop/", "1.2") == "ghcr.io/ai4cop/ai4cop-orchestrator:1.2"
     with pytest.raises(InvalidInput, match="not an ai4cop component"):
         component_for_image("docker.io/library/nginx:1")
@@ -105,7 +105,7 @@ def test_image_names_map_to_components_and_back() -> None:
 
 def test_root_blueprint_is_the_packaged_co_blueprint_and_valid() -> None:
     root = (ROOT / "blueprint.json").read_text()
-    assert root == (ROOT / "components/orchestrator/co_blueprint.json").read_text()
+    assert root == (ROOT / "components/runner/co_blueprint.json").read_text()
     bp = parse_blueprint(root)
     assert [str(link) for link in bp.links] == ["databroker1.next_product -> comax1.analyze"]
     protos = {f"{n}.proto": (ROOT / "components" / component_for_image(node.image) / "model.proto").read_text()

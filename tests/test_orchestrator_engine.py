@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from components.orchestrator.core import Configuration, Orchestrator
 from components.orchestrator.engine import RunOptions
 from components.orchestrator.events import Event
-from components.orchestrator.local import free_port
+from components.orchestrator.service import Configuration, Orchestrator
+from components.runner.local import free_port
 from tests.orchestrator_helpers import (
     DnsServer,
     FreezingProxy,

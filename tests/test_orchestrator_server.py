@@ -15,8 +15,8 @@ import pytest
 from components.common.server import create_server
 from components.orchestrator.app import Settings, build
 from components.orchestrator.blueprint import Endpoint
-from components.orchestrator.local import write_basepath
 from components.orchestrator.servicer import control_api
+from components.runner.local import write_basepath
 from tests.orchestrator_helpers import (
     TestComponent,
     blueprint,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from components.orchestrator.blueprint import parse_dockerinfo
-from components.orchestrator.demo import ensure_sample_data
+from components.runner.demo import ensure_sample_data
 from tests.orchestrator_helpers import ai4cop, cli_env, platform_client
 
 ROOT = Path(__file__).parents[1]

@@ -1,61 +1,70 @@
-"""Where each component lives, and how an entry point builds and serves one by name."""
+"""Lookups in the component catalogue: by name, by image reference, and each component's ``app`` module.
+
+Light on purpose (no server, web or settings imports), so the orchestrator's engine, the CLI and the
+deployment tools can ask "which component is this image?" without loading a web framework.
+"""
 
 from __future__ import annotations
 
 import importlib
-import logging
-import os
-import sys
 from types import ModuleType
 
-from pydantic import ValidationError
+from components.common.catalogue import CATALOGUE, ComponentEntry
+from components.common.errors import InvalidInput
 
-from components.common.errors import Ai4copError, InvalidInput
-from components.common.server import serve
-from components.common.settings import describe_invalid
-
-# Each module defines ``Settings`` (a ComponentSettings with its env prefix) and
-# ``build(settings) -> components.common.server.Component``.
-COMPONENTS: dict[str, str] = {
-    "databroker": "components.databroker.app",
-    "comax": "components.comax.app",
-    "geotriples": "components.geotriples_adapter.app",
-    "orchestrator": "components.orchestrator.app",
-}
+COMPONENTS: dict[str, ComponentEntry] = {entry.name: entry for entry in CATALOGUE}
+IMAGE_PREFIX = "ai4cop-"
 
 
-def component_module(name: str) -> ModuleType:
-    """The app module of component ``name``; ``InvalidInput`` naming the known ones otherwise."""
-    if name not in COMPONENTS:
-        raise InvalidInput(f"unknown component {name!r}; known: {', '.join(sorted(COMPONENTS))}")
-    return importlib.import_module(COMPONENTS[name])
+def short_name(entry: ComponentEntry) -> str:
+    """The image's name without ``ai4cop-`` (``geotriples`` for ``geotriples_adapter``)."""
+    return entry.image.removeprefix(IMAGE_PREFIX)
 
 
-def configure_logging() -> None:
-    """Configure the root logger once, for entry points only (level from ``AI4COP_LOG_LEVEL``)."""
-    logging.basicConfig(
-        level=os.environ.get("AI4COP_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def served_names() -> list[str]:
+    """Every name ``ai4cop serve`` accepts: component names and their images' short names."""
+    return sorted({*COMPONENTS, *(short_name(entry) for entry in CATALOGUE)})
 
 
-def serve_component(name: str, port: int | None = None, web_port: int | None = None) -> None:
-    """Read the component's settings from the environment once, apply overrides, serve until a signal."""
-    module = component_module(name)
-    overrides = {key: value for key, value in (("port", port), ("web_port", web_port)) if value is not None}
-    settings = module.Settings(**overrides)
-    logging.getLogger(__name__).info("%s settings: %r", name, settings)
-    serve(module.build(settings), settings)
+def component(name: str) -> ComponentEntry:
+    """The component called ``name`` (or whose image is ``ai4cop-<name>``); ``InvalidInput`` naming the known."""
+    if name in COMPONENTS:
+        return COMPONENTS[name]
+    for entry in CATALOGUE:
+        if short_name(entry) == name:
+            return entry
+    raise InvalidInput(f"unknown component {name!r}; known: {', '.join(sorted(COMPONENTS))}")
 
 
-def main(name: str) -> None:
-    """``python -m components.<name>``: the container entry point."""
-    configure_logging()
+def app_module(name: str) -> ModuleType:
+    """The ``app`` module (``Settings`` and ``build``) of component ``name``."""
+    return importlib.import_module(f"{component(name).package}.app")
+
+
+def component_for_image(ref: str) -> str:
+    """The component an image reference runs, e.g. ``ghcr.io/ai4cop/ai4cop-comax:0.1.0`` -> ``comax``.
+
+    Registry, namespace, tag and digest are ignored; ``InvalidInput`` when the repository is not one of ours.
+    """
+    repository = ref.strip().rsplit("/", 1)[-1]
+    repository = repository.split("@", 1)[0].split(":", 1)[0]
+    for entry in CATALOGUE:
+        if entry.image == repository:
+            return entry.name
+    known = ", ".join(sorted(entry.image for entry in CATALOGUE))
+    raise InvalidInput(f"image {ref!r} is not an ai4cop component (repository names: {known})")
+
+
+def is_ai4cop_image(ref: str) -> bool:
+    """Whether ``ref`` is one of our components' images."""
     try:
-        serve_component(name)
-    except ValidationError as err:
-        logging.getLogger(__name__).error("%s: %s", name, describe_invalid(err))
-        sys.exit(2)
-    except Ai4copError as err:
-        logging.getLogger(__name__).error("%s: %s", name, err)
-        sys.exit(2)
+        component_for_image(ref)
+    except InvalidInput:
+        return False
+    return True
+
+
+def image_for_component(name: str, registry: str, tag: str) -> str:
+    """The image reference of component ``name`` under ``registry`` (e.g. ``ghcr.io/ai4cop``) with ``tag``."""
+    prefix = registry.strip().rstrip("/")
+    return f"{prefix + '/' if prefix else ''}{component(name).image}:{tag}"

@@ -6,9 +6,9 @@ import functools
 
 from components.common.server import Component, ServiceBinding
 from components.databroker.catalogues import open_catalogue
-from components.databroker.service import DataBrokerServicer
+from components.databroker.service import ProductSource
+from components.databroker.servicer import DataBrokerServicer
 from components.databroker.settings import Settings
-from components.databroker.source import ProductSource
 from components.databroker.web import create_app
 
 __all__ = ["Settings", "build"]

@@ -8,7 +8,8 @@ import re
 import sys
 from typing import Any, TextIO
 
-from components.databroker.query import CATALOGUES, PROCESSING_MODES
+from components.databroker.catalogues import CATALOGUES
+from components.databroker.query import PROCESSING_MODES
 
 _EPILOG = """examples:
   ai4cop sample s5p-co /tmp/s5p --days 2 --scanlines 300   # small sample products, to search offline

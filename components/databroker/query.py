@@ -13,7 +13,6 @@ from shapely.geometry.base import BaseGeometry
 from components.common.aoi import isoformat, parse_aoi, parse_window, split_antimeridian
 from components.common.errors import InvalidInput
 
-CATALOGUES = ("cdse", "opensearch", "stac", "local")
 PROCESSING_MODES = ("OFFL", "NRTI", "RPRO")
 DEFAULT_COLLECTION = "SENTINEL-5P"
 DEFAULT_PRODUCT_TYPE = "L2__CO____"
@@ -96,12 +95,6 @@ def processing_mode_of(name: str) -> str:
     """The processing mode (OFFL/NRTI/RPRO) a product name carries, or ''."""
     match = _MODE_IN_NAME.search(name)
     return match.group(1) if match else ""
-
-
-def check_catalogue(name: str) -> str:
-    if name not in CATALOGUES:
-        raise InvalidInput(f"unknown catalogue {name!r}; known: {', '.join(CATALOGUES)}")
-    return name
 
 
 def build_query(

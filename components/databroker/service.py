@@ -1,71 +1,128 @@
-"""The ``DataBroker`` gRPC servicer: a thin adapter over ``ProductSource`` and the catalogues."""
+"""The configured query as a source: one product per call, each exactly once, then ``Exhausted``."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
 from typing import Any
 
-import grpc
+from components.common.errors import Ai4copError, Exhausted
+from components.databroker.catalogues import Catalogue
+from components.databroker.query import ProductRecord, Query
 
-from components.common.contract import messages, services
-from components.common.errors import grpc_errors
-from components.databroker.catalogues import CatalogueConfig, open_catalogue
-from components.databroker.query import ProductRecord, Query, build_query, check_catalogue
-from components.databroker.source import ProductSource
+logger = logging.getLogger(__name__)
 
-
-def to_message(record: ProductRecord, query: Query) -> Any:
-    """The contract's ``Product`` for a record, carrying the query's AOI and window."""
-    return messages().Product(**record.as_dict(query))
+HISTORY = 500
 
 
-def resolve_search(request: Any, config: CatalogueConfig, defaults: Query) -> tuple[CatalogueConfig, Query]:
-    """Catalogue and query of a ``SearchQuery``; empty fields take the configured values.
+class ProductSource:
+    """Thread-safe cursor over a catalogue search.
 
-    Credentials go only to the configured catalogue: a request naming another catalogue or URL
-    is searched anonymously.
-    """
-    name = check_catalogue(request.catalogue or config.name)
-    url = request.url or (config.url if name == config.name else "")
-    if (name, url) != (config.name, config.url):
-        config = dataclasses.replace(config, name=name, url=url, token="", username="", password="")
-    query = build_query(
-        aoi=request.aoi_wkt or defaults.aoi_wkt, start=request.start or defaults.start.isoformat(),
-        end=request.end or defaults.end.isoformat(), collection=request.collection or defaults.collection,
-        product_type=request.product_type or defaults.product_type,
-        processing_mode=request.processing_mode or defaults.processing_mode, limit=request.limit,
-    )
-    return config, query
+    After a failure (catalogue down...) the next call searches again and skips what was already
+    delivered, so a product is never repeated; changing the query starts over.
 
-
-class DataBrokerServicer:
-    """``next_product``: the configured query, one product per call; ``search``: a query from upstream.
-
-    A plain class, not a subclass of the generated servicer (which would compile the contract at import):
-    ``add_DataBrokerServicer_to_server`` needs only the two methods, and ``register`` adds them.
+    ``_lock`` guards the state and is never held across a network call, so ``status`` and ``restart``
+    answer at once while the catalogue is slow. Advancing the search (a generator, which cannot be shared)
+    takes the current query's own cursor lock: a call still fetching for a query that has since been
+    replaced blocks nobody serving the new one, and drops what it fetched.
     """
 
-    def __init__(self, source: ProductSource, config: CatalogueConfig):
-        self.source = source
-        self.config = config
+    def __init__(self, open_catalogue: Callable[[], Catalogue], query: Query, history: int = HISTORY):
+        self._open = open_catalogue
+        self._lock = threading.Lock()
+        self._history: deque[dict[str, Any]] = deque(maxlen=history)
+        self._generation = 0
+        self._reset(query)
 
-    def register(self, server: grpc.Server) -> None:
-        """Serve this servicer's rpcs on ``server``."""
-        services().add_DataBrokerServicer_to_server(self, server)
+    def _reset(self, query: Query) -> None:
+        self.query = query
+        self._products: Iterator[ProductRecord] | None = None
+        self._catalogue: Catalogue | None = None
+        self._delivered: set[str] = set()
+        self._exhausted = False
+        self._error = ""
+        self._history.clear()
+        self._generation += 1
+        self._cursor_lock = threading.Lock()
 
-    @grpc_errors
-    def next_product(self, request: Any, context: grpc.ServicerContext) -> Any:
-        return to_message(*self.source.next())
+    @property
+    def delivered(self) -> int:
+        return len(self._delivered)
 
-    @grpc_errors
-    def search(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        config, query = resolve_search(request, self.config, self.source.query)
-        catalogue = open_catalogue(config)
-        try:
-            for record in catalogue.search(query):
-                if not context.is_active():
-                    return
-                yield to_message(record, query)
-        finally:
-            catalogue.close()
+    def next(self) -> tuple[ProductRecord, Query]:
+        """The next product and the query it answers; ``Exhausted`` once there are no more."""
+        while True:
+            with self._lock:
+                generation, cursor_lock = self._generation, self._cursor_lock
+            with cursor_lock:
+                with self._lock:
+                    if generation != self._generation:
+                        continue
+                    if self._exhausted:
+                        raise Exhausted(f"no more products: all {self.delivered} of the query were delivered")
+                    query, delivered, products = self.query, self._delivered, self._products
+                try:
+                    record = self._advance(generation, query, delivered, products)
+                except _QueryChanged:
+                    continue
+                except Ai4copError as err:
+                    with self._lock:
+                        if generation != self._generation:
+                            continue
+                        self._error = str(err)
+                        self._close()
+                    raise
+                with self._lock:
+                    if generation != self._generation:
+                        continue
+                    if record is None:
+                        self._exhausted = True
+                        self._close()
+                        raise Exhausted(f"no more products: all {self.delivered} of the query were delivered")
+                    self._error = ""
+                    delivered.add(record.id)
+                    self._history.append(record.as_dict())
+                    return record, query
+
+    def _advance(self, generation: int, query: Query, delivered: set[str],
+                 products: Iterator[ProductRecord] | None) -> ProductRecord | None:
+        """The next undelivered product of ``products`` (a new search if ``None``); the state lock is not held."""
+        if products is None:
+            catalogue = self._open()
+            products = catalogue.search(query)
+            with self._lock:
+                if generation != self._generation:
+                    catalogue.close()
+                    raise _QueryChanged
+                self._catalogue, self._products = catalogue, products
+        return next((record for record in products if record.id not in delivered), None)
+
+    def restart(self, query: Query) -> None:
+        """Serve ``query`` from its first product on."""
+        with self._lock:
+            self._close()
+            self._reset(query)
+        logger.info("source query changed: %s", query)
+
+    def status(self) -> dict[str, Any]:
+        """Products delivered so far (the most recent ``HISTORY``), count, state and last error."""
+        with self._lock:
+            state = "exhausted" if self._exhausted else ("error" if self._error else "ready")
+            return {"state": state, "delivered": self.delivered, "error": self._error,
+                    "products": list(self._history)}
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        self._products = None
+        if self._catalogue is not None:
+            self._catalogue.close()
+            self._catalogue = None
+
+
+class _QueryChanged(Exception):
+    """The query changed while its search was being opened."""

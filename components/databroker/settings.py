@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field
 
+from components.common.cache import cache_root
 from components.common.settings import ComponentSettings, SecretStr, SettingsConfigDict
 from components.databroker.catalogues import CatalogueConfig
 from components.databroker.http import HttpPolicy
@@ -39,12 +40,13 @@ class Settings(ComponentSettings):
     password: SecretStr | None = None
 
     def product_dir(self) -> Path:
-        """``dir``, else ``$SHARED_FOLDER_PATH/s5p`` (the platform's shared volume), else ``~/.cache/ai4cop/s5p-co``."""
+        """``dir``, else ``$SHARED_FOLDER_PATH/s5p`` (the platform's shared volume), else the user cache's
+        ``s5p-co`` (``$XDG_CACHE_HOME/ai4cop/s5p-co``, default ``~/.cache/ai4cop/s5p-co``)."""
         if self.dir is not None:
             return self.dir
         if self.shared_folder_path is not None:
             return self.shared_folder_path / "s5p"
-        return Path.home() / ".cache" / "ai4cop" / "s5p-co"
+        return cache_root() / "s5p-co"
 
     def catalogue_config(self) -> CatalogueConfig:
         return CatalogueConfig(

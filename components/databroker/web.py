@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from components.common.aoi import isoformat
 from components.databroker.catalogues import CatalogueConfig
 from components.databroker.query import Query, build_query
-from components.databroker.source import ProductSource
+from components.databroker.service import ProductSource
 
 
 class QueryBody(BaseModel):

@@ -1,3 +1,3 @@
-from components.common.registry import main
+from components.common.launch import main
 
-main("geotriples")
+main("geotriples_adapter")

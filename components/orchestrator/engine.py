@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 import grpc
 from grpc_health.v1 import health_pb2
 
+from components.common.registry import is_ai4cop_image
 from components.orchestrator.channel import Channel, Closed
 from components.orchestrator.events import FAILED, FINISHED, Event, EventBus
 from components.orchestrator.graph import Plan, Step, StepKey
-from components.orchestrator.images import is_ai4cop_image
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
+from components.common.contract import compile_proto
 from components.common.errors import InvalidInput
-from onboarding.protocheck import compile_proto
 
 _FieldType = descriptor_pb2.FieldDescriptorProto
 Shape = tuple[object, ...]

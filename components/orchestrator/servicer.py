@@ -12,7 +12,7 @@ import grpc
 from components.common.contract import load_proto
 from components.common.errors import grpc_errors
 from components.common.server import ServiceBinding
-from components.orchestrator.core import Configuration, Orchestrator, Status
+from components.orchestrator.service import Configuration, Orchestrator, Status
 
 SERVICE = "Orchestrator"
 

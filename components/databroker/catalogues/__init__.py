@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from components.databroker.catalogues.base import Catalogue, PagedCatalogue
-from components.databroker.catalogues.factory import CatalogueConfig, open_catalogue
+from components.databroker.catalogues.factory import CATALOGUES, CatalogueConfig, check_catalogue, open_catalogue
 
-__all__ = ["Catalogue", "CatalogueConfig", "PagedCatalogue", "open_catalogue"]
+__all__ = ["CATALOGUES", "Catalogue", "CatalogueConfig", "PagedCatalogue", "check_catalogue", "open_catalogue"]

@@ -13,6 +13,7 @@ from typing import Any
 import shapely
 import shapely.prepared
 
+from components.common.cache import cache_root
 from components.common.errors import InvalidInput, UnreadableData
 from components.databroker.catalogues.base import PagedCatalogue
 from components.databroker.catalogues.common import parse_stamp
@@ -36,7 +37,7 @@ class LocalCatalogue(PagedCatalogue):
 
     def __init__(self, folder: Path, cache_dir: Path | None = None):
         self.folder = Path(folder).expanduser().resolve()
-        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else Path.home() / ".cache" / "ai4cop" / "databroker"
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else cache_root() / "databroker"
         digest = hashlib.sha1(str(self.folder).encode()).hexdigest()[:16]
         self.index_path = self.cache_dir / f"index-{digest}.json"
 

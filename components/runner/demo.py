@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from components.common.aoi import parse_time
+from components.common.cache import cache_root
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +39,6 @@ class SampleSpec:
     @property
     def tag(self) -> str:
         return f"{self.start[:10]}-{self.days}x{self.per_day}-{self.scanlines}-{self.seed}"
-
-
-def cache_root() -> Path:
-    """``$XDG_CACHE_HOME/ai4cop`` or ``~/.cache/ai4cop``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ai4cop"
 
 
 def sample_folder(spec: SampleSpec = SampleSpec()) -> Path:

@@ -1,4 +1,4 @@
-"""``ai4cop blueprint check``, ``ai4cop up``, ``ai4cop run`` and ``ai4cop demo``."""
+"""``ai4cop up``, ``ai4cop run`` and ``ai4cop demo``: the local runner's commands."""
 
 from __future__ import annotations
 
@@ -17,13 +17,6 @@ logger = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    blueprint = subparsers.add_parser("blueprint", help="check a pipeline blueprint.json")
-    actions = blueprint.add_subparsers(dest="action", metavar="ACTION", required=True)
-    check = actions.add_parser("check", help="graph, message and platform proto checks; exit 1 on any problem")
-    check.add_argument("blueprint", type=Path)
-    check.add_argument("--protos", type=Path, help="folder of <node>.proto files (default: our components' protos)")
-    check.set_defaults(func=_check)
-
     up = subparsers.add_parser("up", help="start every node of a blueprint and an orchestrator locally")
     up.add_argument("blueprint", type=Path)
     up.add_argument("--basepath", type=Path, required=True,
@@ -69,68 +62,10 @@ def _wait_for_signal(deployment: Any) -> None:
         return
 
 
-def _read(path: Path) -> str:
-    from components.common.errors import InvalidInput
-
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InvalidInput(f"cannot read {path}: {err.strerror}") from err
-
-
-def _protos_for(blueprint_text: str, folder: Path | None) -> dict[str, str]:
-    """``<node>.proto`` texts from ``folder``, else our packaged proto of each node's component."""
-    from components.common.errors import InvalidInput
-    from components.orchestrator.blueprint import parse_blueprint
-    from components.orchestrator.images import component_for_image
-    from onboarding.images import component_proto
-
-    protos = {}
-    for name, node in parse_blueprint(blueprint_text).nodes.items():
-        if folder is not None:
-            path = folder / f"{name}.proto"
-            if path.exists():
-                protos[path.name] = _read(path)
-            continue
-        try:
-            protos[f"{name}.proto"] = component_proto(component_for_image(node.image))
-        except InvalidInput as err:
-            logger.warning("node %s: %s; give its proto with --protos DIR", name, err)
-    return protos
-
-
-def _check(args: argparse.Namespace) -> int:
-    from components.orchestrator.core import load_pipeline
-    from onboarding.protocheck import check_files
-
-    text = _read(args.blueprint)
-    protos = _protos_for(text, args.protos)
-    pipeline = load_pipeline(text, None, protos)
-    problems = [f"{args.blueprint}: {p}" for p in pipeline.problems]
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for key, proto in protos.items():
-            path = Path(tmp) / key
-            path.write_text(proto, encoding="utf-8")
-            paths.append(path)
-        for violation in check_files(paths):
-            problems.append(str(violation).replace(f"{tmp}/", f"{args.protos or 'proto'}/"))
-    for line in problems:
-        print(line)
-    for warning in pipeline.warnings:
-        print(f"{args.blueprint}: warning: {warning}")
-    if problems:
-        return 1
-    assert pipeline.blueprint is not None
-    nodes, links = len(pipeline.blueprint.nodes), len(pipeline.blueprint.links)
-    print(f"{args.blueprint}: OK ({nodes} node{'s' * (nodes != 1)}, {links} link{'s' * (links != 1)})")
-    return 0
-
-
 def _environments(pipeline: Any, config: Path | None) -> dict[str, dict[str, str]]:
     """Node settings: the demo defaults (sample data generated when first needed) < environment < config."""
-    from components.orchestrator.demo import ensure_sample_data, node_defaults
-    from components.orchestrator.pipeline import load_config, node_environments
+    from components.runner.demo import ensure_sample_data, node_defaults
+    from components.runner.pipeline import load_config, node_environments
 
     configured = load_config(config)
     defaults: dict[str, dict[str, str]] = {}
@@ -140,11 +75,11 @@ def _environments(pipeline: Any, config: Path | None) -> dict[str, dict[str, str
 
 
 def _up(args: argparse.Namespace) -> int:
-    from components.orchestrator.local import ORCHESTRATOR, write_basepath
-    from components.orchestrator.pipeline import LocalPipeline
+    from components.runner.local import ORCHESTRATOR, write_basepath
+    from components.runner.pipeline import LocalPipeline, read_text
 
     _interrupt_on_sigterm()
-    text = _read(args.blueprint)
+    text = read_text(args.blueprint)
     pipeline = LocalPipeline.prepare(text, args.basepath / "logs")
     envs = _environments(pipeline, args.config)
     try:
@@ -165,7 +100,7 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _progress_writer() -> Any:
-    from components.orchestrator.pipeline import Progress
+    from components.runner.pipeline import Progress
 
     tty = sys.stderr.isatty()
 
@@ -186,13 +121,13 @@ def _report_failure(command: str, outcome: Any, logs: dict[str, str]) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from components.orchestrator.pipeline import LocalPipeline, run_to_end
+    from components.runner.pipeline import LocalPipeline, node_protos, read_text, run_to_end
 
     _interrupt_on_sigterm()
-    text = _read(args.blueprint)
+    text = read_text(args.blueprint)
     progress, tty = _progress_writer()
     if args.dockerinfo is not None:
-        outcome = run_to_end(text, _read(args.dockerinfo), _protos_for(text, args.protos), on_progress=progress)
+        outcome = run_to_end(text, read_text(args.dockerinfo), node_protos(text, args.protos), on_progress=progress)
         logs: dict[str, str] = {}
     else:
         with tempfile.TemporaryDirectory(prefix="ai4cop-run-") as tmp:
@@ -217,14 +152,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from components.orchestrator.demo import (
+    from components.runner.demo import (
         RESULT_STEP,
         blueprint_text,
         ensure_sample_data,
         format_result,
         node_defaults,
     )
-    from components.orchestrator.pipeline import LocalPipeline, node_environments, run_to_end
+    from components.runner.pipeline import LocalPipeline, node_environments, run_to_end
 
     _interrupt_on_sigterm()
     folder = ensure_sample_data()

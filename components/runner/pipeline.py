@@ -17,16 +17,41 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.common.contract import component_proto
 from components.common.errors import InvalidInput
+from components.common.registry import component_for_image
 from components.orchestrator.blueprint import dump_dockerinfo, parse_blueprint
-from components.orchestrator.core import Configuration, Orchestrator, load_pipeline
 from components.orchestrator.engine import Run, RunOptions
-from components.orchestrator.local import ORCHESTRATOR, LocalDeployment, components_of
-from onboarding.images import component_proto
+from components.orchestrator.service import Configuration, Orchestrator, load_pipeline
+from components.runner.local import ORCHESTRATOR, LocalDeployment, components_of
 
 logger = logging.getLogger(__name__)
 
 NodeEnv = dict[str, dict[str, str]]
+
+
+def read_text(path: Path) -> str:
+    """A text file's content; ``InvalidInput`` naming it when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput(f"cannot read {path}: {err.strerror}") from err
+
+
+def node_protos(blueprint_text: str, folder: Path | None) -> dict[str, str]:
+    """``<node>.proto`` texts from ``folder``, else our packaged proto of each node's component."""
+    protos = {}
+    for name, node in parse_blueprint(blueprint_text).nodes.items():
+        if folder is not None:
+            path = folder / f"{name}.proto"
+            if path.exists():
+                protos[path.name] = read_text(path)
+            continue
+        try:
+            protos[f"{name}.proto"] = component_proto(component_for_image(node.image))
+        except InvalidInput as err:
+            logger.warning("node %s: %s; give its proto with --protos DIR", name, err)
+    return protos
 
 
 def load_config(path: Path | None) -> NodeEnv:

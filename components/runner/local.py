@@ -21,21 +21,15 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from components.common import registry
+from components.common.contract import component_proto
 from components.common.errors import InvalidInput, Unavailable
-from components.common.registry import COMPONENTS
 from components.orchestrator.blueprint import Blueprint, Endpoint, dump_dockerinfo
-from components.orchestrator.images import component_for_image
-from onboarding.images import component_proto
 
 logger = logging.getLogger(__name__)
 
 ORCHESTRATOR = "orchestrator"
 LOOPBACK = "127.0.0.1"
-
-
-def env_prefix(component: str) -> str:
-    """The settings prefix of a component (``comax`` -> ``COMAX_``)."""
-    return f"{component.upper()}_"
 
 
 def free_port() -> int:
@@ -77,7 +71,7 @@ def components_of(blueprint: Blueprint) -> dict[str, str]:
     found = {}
     for name, node in blueprint.nodes.items():
         try:
-            found[name] = component_for_image(node.image)
+            found[name] = registry.component_for_image(node.image)
         except InvalidInput as err:
             raise InvalidInput(f"node {name}: {err}") from err
     return found
@@ -93,10 +87,11 @@ class LocalDeployment:
 
     def start(self, name: str, component: str, env: dict[str, str] | None = None) -> NodeProcess:
         """Start node ``name`` running ``component`` with extra environment ``env`` (not waiting for it)."""
-        if component not in COMPONENTS:
-            raise InvalidInput(f"node {name}: unknown component {component!r}")
-        package = COMPONENTS[component].rsplit(".", 1)[0]
-        prefix = env_prefix(component)
+        try:
+            entry = registry.component(component)
+        except InvalidInput as err:
+            raise InvalidInput(f"node {name}: {err}") from err
+        package, prefix = entry.package, entry.prefix
         port, web_port = free_port(), free_port()
         child_env = {**os.environ, **(env or {}), f"{prefix}HOST": LOOPBACK, f"{prefix}PORT": str(port),
                      f"{prefix}WEB_HOST": LOOPBACK, f"{prefix}WEB_PORT": str(web_port)}

@@ -1,0 +1,72 @@
+"""The CO max analyzer's settings (``COMAX_*``): the default question, the data folders and S3 access."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+
+from components.comax.sources import SourceConfig
+from components.common.aoi import parse_aoi, parse_time, parse_window
+from components.common.errors import InvalidInput
+from components.common.settings import ComponentSettings, SecretStr, SettingsConfigDict
+
+
+class Settings(ComponentSettings):
+    """``COMAX_*`` settings. Folders default to the platform's shared folder (``SHARED_FOLDER_PATH``)."""
+
+    model_config = SettingsConfigDict(env_prefix="COMAX_", extra="ignore", frozen=True, populate_by_name=True)
+
+    results_folder: Path | None = Field(
+        default=None, validation_alias=AliasChoices("COMAX_RESULTS_FOLDER", "SHARED_FOLDER_PATH", "results_folder"))
+    data_folder: Path | None = Field(
+        default=None, validation_alias=AliasChoices("COMAX_DATA_FOLDER", "SHARED_FOLDER_PATH", "data_folder"))
+    qa_min: float = Field(default=0.5, ge=0.0, le=1.0)
+    pixel: Literal["centre", "footprint"] = "centre"
+    aoi: str | None = None
+    start: str | None = None
+    end: str | None = None
+    s3_endpoint: str | None = None
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str | None = None
+    http_timeout: float = 30.0
+    block_size: int = Field(default=64 * 1024, ge=4096)
+    cache_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    max_gap_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
+    max_requests: int = Field(default=16, ge=1, le=256)
+
+    @field_validator("aoi")
+    @classmethod
+    def _valid_aoi(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            try:
+                parse_aoi(value)
+            except InvalidInput as err:
+                raise ValueError(str(err)) from err
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _valid_time(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value.strip():
+            start = info.data.get("start") if info.field_name == "end" else None
+            try:
+                if start and start.strip():
+                    parse_window(start, value)
+                else:
+                    parse_time(value, str(info.field_name))
+            except InvalidInput as err:
+                raise ValueError(str(err)) from err
+        return value
+
+    def source_config(self) -> SourceConfig:
+        return SourceConfig(
+            s3_endpoint=self.s3_endpoint,
+            s3_access_key=self.s3_access_key.get_secret_value() if self.s3_access_key else None,
+            s3_secret_key=self.s3_secret_key.get_secret_value() if self.s3_secret_key else None,
+            s3_region=self.s3_region, http_timeout=self.http_timeout, block_size=self.block_size,
+            cache_bytes=self.cache_bytes, max_gap_bytes=self.max_gap_bytes, max_requests=self.max_requests,
+            data_folder=self.data_folder, restrict_local=True,
+        )
