@@ -21,6 +21,7 @@ from components.common.server import create_server
 from components.common.web import create_web_app
 from components.databroker.app import Settings, build
 from onboarding.cli import main as cli_main
+from tests.conftest import eventually
 from tests.databroker_helpers import NGINX_404, odata_catalogue, repeating_next_link, serve
 
 Q = {"start": "2024-01-01", "end": "2024-01-08", "aoi": "10,40,20,50"}
@@ -242,7 +243,7 @@ def test_web_api_answers_at_once_while_the_catalogue_is_slow() -> None:
         try:
             with ThreadPoolExecutor(1) as pool:
                 stale = pool.submit(stub.next_product, messages().Empty(), timeout=20)
-                _wait_for(lambda: len(loop.requests) == 1)
+                eventually(lambda: len(loop.requests) == 1)
                 started = time.monotonic()
                 status = client.get("/api/products").json()
                 changed = client.put("/api/query", json={"start": "2024-01-03"})
@@ -260,13 +261,6 @@ def test_web_api_answers_at_once_while_the_catalogue_is_slow() -> None:
         finally:
             release.set()
             stop(component, server, channel)
-
-
-def _wait_for(condition: Any, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def test_cli_against_an_html_server_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

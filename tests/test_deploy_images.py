@@ -51,7 +51,7 @@ def test_every_dockerfile_follows_the_image_rules() -> None:
         # the CA bundle comes as a build secret, never as a build argument kept in the image's history
         assert "PIP_CERT=" not in text.replace("export PIP_CERT=/run/secrets/cacert", "")
         assert "--mount=type=secret,id=cacert" in text
-        extra = "" if spec.component == "orchestrator" else f'".[{spec.component}]"'
+        extra = f'".[{spec.entry.extra}]"' if spec.entry.extra else ""
         assert (extra or " install --disable-pip-version-check .") in text
 
 

@@ -18,6 +18,7 @@ from components.orchestrator.engine import RunOptions
 from components.orchestrator.events import Event
 from components.orchestrator.service import Configuration, Orchestrator
 from components.runner.local import free_port
+from tests.conftest import eventually
 from tests.orchestrator_helpers import (
     DnsServer,
     FreezingProxy,
@@ -143,7 +144,7 @@ def test_bounded_queue_holds_back_a_fast_source(started: list[TestComponent]) ->
     orch.run("")
     run = orch.current_run
     assert run is not None
-    time.sleep(0.5)
+    eventually(lambda: run.outputs[("slow", "double")] >= 10, what="10 doubled")
     ahead = run.outputs[("source", "next")] - run.outputs[("slow", "double")]
     assert ahead <= 2 + 1 + 1  # queue + the item in the source's hands + the one being processed
     assert run.wait(20) and run.succeeded
@@ -224,7 +225,7 @@ def test_a_component_killed_mid_run_fails_the_run_naming_it(started: list[TestCo
         orch.run("")
         run = orch.current_run
         assert run is not None
-        time.sleep(1.0)
+        eventually(lambda: run.outputs[("victim", "double")] >= 3, what="3 calls answered by the victim")
         assert not run.ended
         proc.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
@@ -374,9 +375,7 @@ def test_a_peer_lost_without_a_reset_fails_the_run_instead_of_hanging(started: l
         orch.run("")
         run = orch.current_run
         assert run is not None
-        deadline = time.monotonic() + 10
-        while len(got) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: len(got) >= 3, what="3 results through the proxy")
         proxy.freeze()
         frozen_at = time.monotonic()
         assert run.wait(15), "the run hung on a silent peer"

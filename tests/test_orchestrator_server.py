@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from components.orchestrator.app import Settings, build
 from components.orchestrator.blueprint import Endpoint
 from components.orchestrator.servicer import control_api
 from components.runner.local import write_basepath
+from tests.conftest import eventually
 from tests.orchestrator_helpers import (
     TestComponent,
     blueprint,
@@ -84,10 +84,7 @@ def test_deployer_flow_status_initialize_run_active_threads(orchestrator: int,
             protofiles=protofiles(pipeline), queuesize=0, iterations=0), timeout=30)
         assert (reply.success, reply.message) == (True, "initialized")
         assert stub.run(pb.RunLabel(label="r1"), timeout=5).success
-        deadline = time.monotonic() + 20
-        while stub.get_status(pb.RunLabel(), timeout=5).active_threads > 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        eventually(lambda: stub.get_status(pb.RunLabel(), timeout=5).active_threads == 0, 20, "no active threads")
         final = stub.get_status(pb.RunLabel(), timeout=5)
         assert (final.success, final.message) == (True, "finished")
         late = list(stub.observe(pb.OrchestrationObservationConfiguration(name_regex=".*", component_regex=".*"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import grpc
 import pytest
@@ -16,6 +15,7 @@ from components.common.errors import InvalidInput, grpc_errors
 from components.common.server import ServiceBinding, create_server
 from components.common.settings import ComponentSettings, SecretStr, SettingsConfigDict
 from components.common.web import WebServer, create_web_app
+from tests.conftest import eventually
 
 
 class EchoSettings(ComponentSettings):
@@ -26,6 +26,7 @@ class EchoSettings(ComponentSettings):
 class Broker(contract.services().DataBrokerServicer):  # type: ignore[misc]
     def __init__(self) -> None:
         self.release = threading.Event()
+        self.entered = threading.Event()
 
     @grpc_errors
     def next_product(self, request, context):  # type: ignore[no-untyped-def]
@@ -35,6 +36,7 @@ class Broker(contract.services().DataBrokerServicer):  # type: ignore[misc]
     def search(self, request, context):  # type: ignore[no-untyped-def]
         if not request.aoi_wkt:
             raise InvalidInput("aoi_wkt is required")
+        self.entered.set()
         self.release.wait(10)
         yield contract.messages().Product(id="slow")
 
@@ -89,14 +91,18 @@ def test_graceful_stop_turns_health_not_serving_before_stopping(server) -> None:
     call = stub.search(contract.messages().SearchQuery(aoi_wkt="x"), timeout=10)
     reader = threading.Thread(target=lambda: results.extend(p.id for p in call))
     reader.start()
-    time.sleep(0.3)
+    assert servicer.entered.wait(10), "the search never reached the servicer"
     stopper = threading.Thread(target=srv.stop, args=(5,))
     stopper.start()
-    time.sleep(0.3)
+
     # new rpcs are refused once stop() runs, so ask the health servicer itself
-    for name in ("", "DataBroker"):
+    def not_serving(name: str) -> bool:
         reply = srv.health.Check(health_pb2.HealthCheckRequest(service=name), None)
-        assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        return bool(reply.status == health_pb2.HealthCheckResponse.NOT_SERVING)
+
+    for name in ("", "DataBroker"):
+        eventually(lambda name=name: not_serving(name), what=f"health of {name!r} NOT_SERVING")
+    assert stopper.is_alive(), "stop() returned before the in-flight rpc ended"
     servicer.release.set()
     stopper.join(10)
     reader.join(10)
@@ -114,12 +120,7 @@ def test_web_server_runs_on_a_free_port_and_stops() -> None:
     web = WebServer(create_web_app("demo"), "127.0.0.1", 0)
     web.start()
     try:
-        for _ in range(50):
-            try:
-                reply = requests.get(f"http://127.0.0.1:{web.port}/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        reply = requests.get(f"http://127.0.0.1:{web.port}/healthz", timeout=2)
         assert reply.status_code == 200
     finally:
         web.stop()

@@ -57,6 +57,8 @@ class WebServer:
             self._sock.close()
             raise Unavailable(f"cannot listen for HTTP on {host}:{port}: {err.strerror}") from err
         self.port: int = self._sock.getsockname()[1]
+        # listening from here on: a request sent before uvicorn's loop runs waits in the backlog, not refused
+        self._sock.listen(128)
         config = uvicorn.Config(app, log_level="warning", lifespan="off", log_config=None)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
