@@ -17,13 +17,8 @@ from components.common.settings import describe_invalid
 
 # Each module has ``register(subparsers)`` adding commands whose handler (``func``) returns an exit code.
 # Heavy imports stay inside the handlers so that ``ai4cop --help`` is fast.
-TOOL_MODULES = [
-    "onboarding.proto_cli",
-    "components.common.serve_cli",
-    "onboarding.deploy_cli",
-    "components.runner.cli",
-    "onboarding.blueprint_cli",
-]
+BEFORE_COMPONENTS = ["onboarding.proto_cli", "components.common.serve_cli"]
+AFTER_COMPONENTS = ["onboarding.deploy_cli", "onboarding.blueprint_cli", "components.runner.cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ai4cop", description="AI4Copernicus components for the AI4EU Experiments / Graphene platform"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    importlib.import_module(TOOL_MODULES[0]).register(subparsers)
+    for name in BEFORE_COMPONENTS:
+        importlib.import_module(name).register(subparsers)
     for entry in CATALOGUE:
         module = f"{entry.package}.cli"
         if importlib.util.find_spec(module) is None:
@@ -40,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(module).register(subparsers)
         for name in set(subparsers.choices) - before:
             subparsers.choices[name].set_defaults(extra=entry.extra)
-    for name in TOOL_MODULES[1:]:
+    for name in AFTER_COMPONENTS:
         importlib.import_module(name).register(subparsers)
     return parser
 
