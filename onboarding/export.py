@@ -1,4 +1,4 @@
-"""Export a blueprint as the platform's Kubernetes solution zip (PLATFORM.md section 7), done better.
+"""Export a blueprint as the platform's Kubernetes solution zip (docs/platform.md, section 7), done better.
 
 Layout: ``blueprint.json``, ``dockerinfo.json``, ``deployments/<container>_deployment.yaml``, ``_service.yaml``
 and ``_configmap.yaml`` (its settings) per node and for ``orchestrator``, ``deployments/pvc.yaml`` with a shared

@@ -1,7 +1,7 @@
 """Kubernetes manifests of a solution: a Deployment, a Service and a settings ConfigMap per node, plus the
 shared volume.
 
-Better than the platform's export (PLATFORM.md section 7): ClusterIP Services on the fixed ports 8061/8062,
+Better than the platform's export (docs/platform.md, section 7): ClusterIP Services on the fixed ports 8061/8062,
 exposed outside only on request; gRPC readiness/liveness/startup probes on the health service; resource
 requests and limits; a restrictive ``securityContext``; an image pull secret only when one is named;
 credentials from a Secret; and a headless Service for a node with several replicas, so that a gRPC client

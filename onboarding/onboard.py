@@ -1,6 +1,6 @@
 """Onboarding packages: a component's proto, license and image reference, and the platform's REST upload.
 
-The REST call is the platform's ``POST <host>/onboarding-app/v2/advancedModel`` (PLATFORM.md section 1):
+The REST call is the platform's ``POST <host>/onboarding-app/v2/advancedModel`` (docs/platform.md, section 1):
 multipart parts ``protobuf`` and ``license``, headers ``modelname``, ``Authorization: <user>:<token>``,
 ``dockerFileURL`` and ``isCreateMicroservice: false``; success is HTTP 201 with ``result.solutionId``.
 """

@@ -1,4 +1,4 @@
-"""Check ``.proto`` files against the platform's onboarding rules (PLATFORM.md section 2).
+"""Check ``.proto`` files against the platform's onboarding rules (docs/platform.md, section 2).
 
 Every file is compiled with the real compiler (grpcio-tools), then checked line by line (the platform's
 proto parser is line based) and structurally (from the compiled descriptor). Several files are also
