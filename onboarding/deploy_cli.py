@@ -65,10 +65,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from onboarding.images import DEFAULT_REGISTRY, build_images, image_size
+    from onboarding.images import DEFAULT_REGISTRY, IMAGES, build_images, image_size
 
     registry = DEFAULT_REGISTRY if args.registry is None else args.registry
-    built = build_images(args.components or list(COMPONENT_NAMES), registry, args.tag, args.base_image)
+    built = build_images(args.components or list(IMAGES), registry, args.tag, args.base_image)
     for image in built:
         print(f"{image.ref}\t{image_size(image.ref) / 1e6:.0f} MB\t{image.seconds:.0f} s")
     return 0
