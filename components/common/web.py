@@ -1,36 +1,84 @@
-"""The component's HTTP side (port 8062): a FastAPI app with ``/healthz``, served by uvicorn in a thread."""
+"""The component's HTTP side (port 8062): a FastAPI app with ``/healthz``, served by uvicorn in a thread.
+
+Every error a REST API answers has one JSON body, ``ErrorBody``; ``error_responses`` declares it in a route's
+OpenAPI for the statuses the route can answer, so the published schema tells the truth about errors too.
+"""
 
 from __future__ import annotations
 
 import logging
 import socket
 import threading
+from http import HTTPStatus
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
-from components.common.errors import Ai4copError, Unavailable, http_status
+from components.common.errors import Ai4copError, InvalidInput, Unavailable, http_status
 
 logger = logging.getLogger(__name__)
 
 
+class FieldProblem(BaseModel):
+    """One problem of a request that failed validation (the input itself is not echoed back)."""
+
+    type: str = Field(description="the kind of problem, e.g. missing, int_parsing, json_invalid")
+    loc: list[str | int] = Field(description="where: body, query or path, then the field")
+    msg: str
+
+
+class ErrorBody(BaseModel):
+    """The one JSON body of every REST error."""
+
+    error: str = Field(description="the error type, e.g. InvalidInput, NotFound, Unavailable")
+    detail: str = Field(description="what went wrong, on one line")
+    errors: list[FieldProblem] | None = Field(None, description="per-field problems of a request that failed "
+                                                                "validation")
+
+
+def error_responses(*errors: type[Ai4copError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of a route that can fail with ``errors``: each one's HTTP status with ``ErrorBody``."""
+    return {http_status(error("")): {"model": ErrorBody, "description": error.__doc__ or error.__name__}
+            for error in errors}
+
+
+def _error(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail, **extra}, status_code=status)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Map domain errors to their HTTP status with a JSON body ``{"error": type, "detail": message}``."""
+    """Map every failure to its HTTP status with the one JSON body ``{"error": type, "detail": message}``."""
 
     @app.exception_handler(Ai4copError)
     async def _domain_error(_request: Request, err: Ai4copError) -> JSONResponse:
-        return JSONResponse({"error": type(err).__name__, "detail": str(err)}, status_code=http_status(err))
+        return _error(http_status(err), type(err).__name__, str(err))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, err: RequestValidationError) -> JSONResponse:
-        # the same body shape as domain errors, with FastAPI's per-field list kept under "errors"
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()]
-        return JSONResponse({"error": "InvalidInput", "detail": "; ".join(problems),
-                             "errors": jsonable_encoder(err.errors())}, status_code=422)
+        # FastAPI's per-field list kept under "errors", without the inputs: echoing them could be huge, or
+        # hold values JSON cannot carry (a limit of 1e999 is a float infinity)
+        problems = [FieldProblem(type=e["type"], loc=list(e["loc"]), msg=e["msg"]) for e in err.errors()]
+        return _error(http_status(InvalidInput()), InvalidInput.__name__,
+                      "; ".join(f"{'.'.join(str(p) for p in e.loc)}: {e.msg}" for e in problems),
+                      errors=[e.model_dump() for e in problems])
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_request: Request, err: HTTPException) -> JSONResponse:
+        # unknown paths (404) and methods (405, with its Allow header) in the same shape as the rest
+        reply = _error(err.status_code, HTTPStatus(err.status_code).phrase.replace(" ", ""), str(err.detail))
+        reply.headers.update(err.headers or {})
+        return reply
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, _err: Exception) -> JSONResponse:
+        # a bug: Starlette raises it on after this answer, so uvicorn logs its traceback; the client learns
+        # nothing of the server's insides (paths, values)
+        return _error(500, "InternalError", "internal error (see the server log)")
 
 
 def create_web_app(name: str, app: Any | None = None) -> FastAPI:
