@@ -80,7 +80,9 @@ class FolderStore:
             if self.current() != question.id:
                 write_json(self.root / CURRENT_FILE, {"question": question.id})
         except OSError as err:
-            raise Unavailable(f"cannot record the result in the results folder {self.root}: {err}") from err
+            # the folder is the server's business: logged here, not told to the client
+            logger.error("cannot record a result in %s: %s", qdir, err)
+            raise Unavailable(f"cannot record the result in the results folder: {err.strerror}") from err
         self._questions[question.id] = question
 
     def products(self, question_id: str) -> list[Recorded]:
@@ -144,7 +146,8 @@ class FolderStore:
         except FileNotFoundError:
             return False
         except OSError as err:
-            raise Unavailable(f"cannot delete results in {qdir}: {err}") from err
+            logger.error("cannot delete %s: %s", qdir, err)
+            raise Unavailable(f"cannot delete the results of question {question_id!r}: {err.strerror}") from err
         shutil.rmtree(grave, ignore_errors=True)
         self._questions.pop(question_id, None)
         self._listings.pop(question_id, None)

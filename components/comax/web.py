@@ -12,6 +12,12 @@ from fastapi.responses import HTMLResponse
 
 from components.comax.analysis import Summary
 from components.comax.state import ResultBook
+from components.common.errors import InvalidInput, NotFound, Unavailable
+from components.common.web import error_responses
+
+# A question id is the first 16 hex digits of a SHA-256 (``Query.question_id``): anything else names no question,
+# and is refused before it reaches the results store (a folder name there).
+QUESTION_ID = r"^[0-9a-f]{16}$"
 
 
 def create_router_app(book: ResultBook) -> FastAPI:
@@ -19,17 +25,20 @@ def create_router_app(book: ResultBook) -> FastAPI:
     app = FastAPI(title="ai4cop comax", description="Maximum Sentinel-5P CO column over an area and period")
     router = APIRouter(prefix="/api", tags=["comax"])
 
-    which = Query(None, description="a question id from GET /api/questions (default: the question asked last)")
+    which = Query(None, pattern=QUESTION_ID,
+                  description="a question id from GET /api/questions (default: the question asked last)")
+    asked = error_responses(InvalidInput, NotFound)
 
-    @router.get("/result", summary="The aggregate over every product analysed for a question")
+    @router.get("/result", summary="The aggregate over every product analysed for a question", responses=asked)
     def get_result(question: str | None = which) -> dict[str, Any]:
         return book.summary(question).to_dict()
 
-    @router.get("/products", summary="Per-product results of a question")
+    @router.get("/products", summary="Per-product results of a question", responses=asked)
     def get_products(question: str | None = which) -> list[dict[str, Any]]:
         return [p.to_dict() for p in book.summary(question).products]
 
-    @router.delete("/result", summary="Forget a question's results (default: the question asked last)")
+    @router.delete("/result", summary="Forget a question's results (default: the question asked last)",
+                   responses=error_responses(InvalidInput, NotFound, Unavailable))
     def delete_result(question: str | None = which) -> dict[str, Any]:
         book.reset(question)
         return {"reset": True}
@@ -38,7 +47,7 @@ def create_router_app(book: ResultBook) -> FastAPI:
     def get_questions() -> list[dict[str, Any]]:
         return book.questions()
 
-    @router.delete("/questions", summary="Forget every question's results")
+    @router.delete("/questions", summary="Forget every question's results", responses=error_responses(Unavailable))
     def delete_questions() -> dict[str, Any]:
         return {"reset": True, "questions": book.reset_all()}
 

@@ -23,6 +23,9 @@ def parse_aoi(text: str) -> BaseGeometry:
         geom = _from_geojson(text)
     elif _looks_like_bbox(text):
         geom = _from_bbox(text)
+    elif not text.isascii():
+        # WKT is ASCII; GEOS cuts its message about other text mid-character, and decoding that message fails
+        raise InvalidInput("AOI is not valid WKT: it holds non-ASCII characters")
     else:
         try:
             geom = shapely.from_wkt(text)
@@ -111,7 +114,10 @@ def parse_time(text: str, name: str = "time") -> datetime:
         raise InvalidInput(f"{name} is not an ISO 8601 date/time: {text!r}") from err
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as err:  # e.g. 9999-12-31T23:59:59-23:59 is in year 10000 in UTC
+        raise InvalidInput(f"{name} is outside the years 1 to 9999 in UTC: {text!r}") from err
 
 
 def parse_window(start: str, end: str) -> tuple[datetime, datetime]:

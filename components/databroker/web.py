@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from components.common.aoi import isoformat
+from components.common.errors import InvalidInput
+from components.common.web import error_responses
 from components.databroker.catalogues import CatalogueConfig
 from components.databroker.query import Query, build_query
 from components.databroker.service import ProductSource
@@ -46,7 +48,7 @@ def create_app(source: ProductSource, config: CatalogueConfig) -> FastAPI:
     def get_query() -> dict[str, Any]:
         return describe(source.query, config)
 
-    @app.put("/api/query")
+    @app.put("/api/query", responses=error_responses(InvalidInput))
     def put_query(body: QueryBody) -> dict[str, Any]:
         current = source.query
         query = build_query(
