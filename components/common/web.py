@@ -69,6 +69,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http_error(_request: Request, err: HTTPException) -> JSONResponse:
+        if err.status_code == 400:
+            # FastAPI's answer to a body it cannot read (not UTF-8...); one that is not JSON is already a 422
+            return _error(http_status(InvalidInput()), InvalidInput.__name__, f"body: {err.detail}")
         # unknown paths (404) and methods (405, with its Allow header) in the same shape as the rest
         reply = _error(err.status_code, HTTPStatus(err.status_code).phrase.replace(" ", ""), str(err.detail))
         reply.headers.update(err.headers or {})
