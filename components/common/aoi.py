@@ -131,7 +131,7 @@ def parse_window(start: str, end: str) -> tuple[datetime, datetime]:
 def isoformat(value: datetime) -> str:
     """ISO 8601 UTC with a Z suffix, milliseconds only when present."""
     value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    text = value.replace(tzinfo=None, microsecond=0).isoformat()  # strftime's %Y writes year 1 as "1"
     if value.microsecond:
         text += f".{value.microsecond // 1000:03d}"
     return text + "Z"
