@@ -110,6 +110,7 @@ def valid(world: World) -> dict[str, st.SearchStrategy[Any]]:
                                  f"{world.http}/{product}"]),
         "path": st.sampled_from(["places.geojson", "places.csv", "sub/../places.csv"]),
         "data": st.sampled_from(inline), "format": st.sampled_from(["", "geojson", "csv"]),
+        "mapping": st.just(""), "layer": st.just(""),
         "rdf_format": st.sampled_from(["", "ntriples", "turtle", "nquads", "nt", "ttl"]),
         "base_iri": st.sampled_from(["http://example.com", "https://ai4cop.eu/data#"]),
         "name_regex": st.sampled_from([".*", "RPC\\..*"]), "component_regex": st.sampled_from([".*", "orchestrator"]),
