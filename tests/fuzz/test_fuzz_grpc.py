@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import grpc
 import pytest
@@ -160,7 +161,15 @@ def _pipeline(world: World) -> tuple[str, str, dict[str, str]]:
 # Fields naming a server or a file to fetch are drawn from the values above only, or from text no client would
 # fetch: a fuzzed request reaches loopback servers and nothing else.
 SERVER_FIELDS = ("href", "url")
-not_fetched = TEXT.filter(lambda text: not text.lower().startswith(("http:", "https:")))
+
+
+def _not_a_web_address(text: str) -> bool:
+    # as URL parsers read it: tabs and newlines dropped anywhere, control characters and spaces before it
+    plain = text.replace("\t", "").replace("\n", "").replace("\r", "").lstrip("".join(map(chr, range(33))))
+    return urlsplit(plain).scheme.lower() not in ("http", "https") and not plain.lower().startswith("http")
+
+
+not_fetched = TEXT.filter(_not_a_web_address)
 
 
 def confine_search(world: World) -> Callable[[Any], Any]:
