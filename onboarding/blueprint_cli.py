@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     blueprint = subparsers.add_parser("blueprint", help="check a pipeline blueprint.json")
     actions = blueprint.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="graph, message and platform proto checks; exit 1 on any problem")

@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
     check.set_defaults(func=_check)
 
-    split = actions.add_parser("split", help="write components/<name>/model.proto from the root model.proto")
+    split = actions.add_parser("split", help="write components/<name>/model.proto from the root model.proto, "
+                                             "and the *_pb2.pyi type stubs")
     split.add_argument("--root", type=Path, default=Path("model.proto"),
                        help="the root contract (default: %(default)s)")
     split.add_argument("--check", action="store_true", help="only report stale files, exit 1 if any")

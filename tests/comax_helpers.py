@@ -253,7 +253,7 @@ class Served:
         self.web = WebServer(create_web_app("comax", component.web_app), "127.0.0.1", 0)
         self.web.start()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        self.stub = contract.services().COMaxStub(self.channel)
+        self.stub = contract.contract_pb2_grpc.COMaxStub(self.channel)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.web.port}", timeout=10)
         self.stopped = False
 
@@ -263,7 +263,7 @@ class Served:
         fields = {"href": href, "aoi_wkt": aoi, **extra}
         if window is not None:
             fields.update(query_start=isoformat(window[0]), query_end=isoformat(window[1]))
-        return self.stub.analyze(contract.messages().Product(**fields), timeout=30)
+        return self.stub.analyze(contract.contract_pb2.Product(**fields), timeout=30)
 
     def stop(self) -> None:
         if self.stopped:

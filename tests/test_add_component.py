@@ -39,25 +39,34 @@ class Settings(ComponentSettings):
     def echo(self, name: str) -> str:
         return name + self.suffix
 ''',
-    "servicer.py": '''from typing import Any
+    "servicer.py": '''from __future__ import annotations
 
-from components.common.contract import messages
+from typing import TYPE_CHECKING
+
+import grpc
+
+from components.common.contract import contract_pb2
 from components.common.errors import grpc_errors
 from components.echo.service import EchoService
 
+if TYPE_CHECKING:
+    from components.common.contract_pb2_grpc import EchoServicer as _Generated
+else:
+    _Generated = object
 
-class EchoServicer:
+
+class EchoServicer(_Generated):
     def __init__(self, service: EchoService):
         self.service = service
 
     @grpc_errors
-    def echo(self, request: Any, context: Any) -> Any:
-        reply = messages().Product()
+    def echo(self, request: contract_pb2.Product, context: grpc.ServicerContext) -> contract_pb2.Product:
+        reply = contract_pb2.Product()
         reply.CopyFrom(request)
         reply.name = self.service.echo(request.name)
         return reply
 ''',
-    "app.py": '''from components.common.contract import services
+    "app.py": '''from components.common.contract import contract_pb2_grpc
 from components.common.server import Component, ServiceBinding
 from components.echo.service import EchoService
 from components.echo.servicer import EchoServicer
@@ -68,7 +77,7 @@ __all__ = ["Settings", "build"]
 
 def build(settings: Settings) -> Component:
     servicer = EchoServicer(EchoService(settings.suffix))
-    binding = ServiceBinding("Echo", lambda server: services().add_EchoServicer_to_server(servicer, server))
+    binding = ServiceBinding("Echo", lambda server: contract_pb2_grpc.add_EchoServicer_to_server(servicer, server))
     return Component("echo", [binding])
 ''',
 }
@@ -143,6 +152,13 @@ def test_the_split_writes_the_components_proto_and_it_passes_the_platform_checks
     assert "service Echo {" in proto.read_text(encoding="utf-8")
     assert "service Echo {" in (repo / "components" / "common" / "contract.proto").read_text(encoding="utf-8")
     checked = _ai4cop(repo, "proto", "check", str(proto))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_new_component_is_typed_against_the_regenerated_stubs(repo: Path) -> None:
+    assert "class EchoServicer(" in (repo / "components" / "common" / "contract_pb2_grpc.pyi").read_text()
+    checked = subprocess.run([sys.executable, "-m", "mypy", "components/echo"], cwd=repo, env=_env(repo),
+                             capture_output=True, text=True, timeout=180, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 

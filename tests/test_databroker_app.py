@@ -16,7 +16,7 @@ import grpc
 import pytest
 from fastapi.testclient import TestClient
 
-from components.common.contract import messages, services
+from components.common.contract import contract_pb2, contract_pb2_grpc
 from components.common.server import create_server
 from components.common.web import create_web_app
 from components.databroker.app import Settings, build
@@ -39,7 +39,7 @@ def running(settings: Settings) -> Any:
     server, port = create_server(component.services, settings)
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    return component, server, channel, services().DataBrokerStub(channel)
+    return component, server, channel, contract_pb2_grpc.DataBrokerStub(channel)
 
 
 def stop(component: Any, server: Any, channel: Any) -> None:
@@ -64,7 +64,7 @@ def test_next_product_serves_each_product_once_then_not_found(odata: Any) -> Non
         assert len(names) == 23 and len(set(names)) == 23
         assert results.count("NOT_FOUND") == 7
         with pytest.raises(grpc.RpcError) as err:
-            stub.next_product(messages().Empty(), timeout=5)
+            stub.next_product(contract_pb2.Empty(), timeout=5)
         assert err.value.code() is grpc.StatusCode.NOT_FOUND
     finally:
         stop(component, server, channel)
@@ -72,7 +72,7 @@ def test_next_product_serves_each_product_once_then_not_found(odata: Any) -> Non
 
 def _call(stub: Any) -> str:
     try:
-        product = stub.next_product(messages().Empty(), timeout=10)
+        product = stub.next_product(contract_pb2.Empty(), timeout=10)
     except grpc.RpcError as err:
         return err.code().name
     assert product.aoi_wkt.startswith("POLYGON") and product.query_start == "2024-01-01T00:00:00Z"
@@ -83,14 +83,14 @@ def _call(stub: Any) -> str:
 def test_next_product_in_order_and_product_fields(odata: Any) -> None:
     component, server, channel, stub = running(settings_for(odata.url, limit=3))
     try:
-        products = [stub.next_product(messages().Empty(), timeout=5) for _ in range(3)]
+        products = [stub.next_product(contract_pb2.Empty(), timeout=5) for _ in range(3)]
         assert [p.start for p in products] == sorted(p.start for p in products)
         first = products[0]
         assert first.size_bytes == 455000000 and first.product_type == "L2__CO____"
         assert first.collection == "SENTINEL-5P" and first.catalogue == "cdse" and first.checksum.startswith("MD5:")
         assert first.start == "2024-01-01T00:00:00Z" and first.footprint_wkt.startswith("POLYGON")
         with pytest.raises(grpc.RpcError) as err:
-            stub.next_product(messages().Empty(), timeout=5)
+            stub.next_product(contract_pb2.Empty(), timeout=5)
         assert err.value.code() is grpc.StatusCode.NOT_FOUND
     finally:
         stop(component, server, channel)
@@ -99,16 +99,16 @@ def test_next_product_in_order_and_product_fields(odata: Any) -> None:
 def test_search_streams_and_rejects_bad_queries(odata: Any) -> None:
     component, server, channel, stub = running(settings_for(odata.url))
     try:
-        query = messages().SearchQuery(aoi_wkt="POLYGON((0 0, 5 0, 5 5, 0 5, 0 0))", start="2024-01-02",
+        query = contract_pb2.SearchQuery(aoi_wkt="POLYGON((0 0, 5 0, 5 5, 0 5, 0 0))", start="2024-01-02",
                                        end="2024-01-03", limit=7)
         products = list(stub.search(query, timeout=10))
         assert len(products) == 7 and products[0].query_start == "2024-01-02T00:00:00Z"
         assert "POLYGON ((0 0, 5 0, 5 5, 0 5, 0 0))" in odata.requests[-1].params["$filter"]
-        bad = [messages().SearchQuery(aoi_wkt="POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))"),
-               messages().SearchQuery(start="2024-02-01", end="2024-01-01"),
-               messages().SearchQuery(catalogue="eofinder"),
-               messages().SearchQuery(product_type="L2__XX____"),
-               messages().SearchQuery(aoi_wkt="not wkt")]
+        bad = [contract_pb2.SearchQuery(aoi_wkt="POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))"),
+               contract_pb2.SearchQuery(start="2024-02-01", end="2024-01-01"),
+               contract_pb2.SearchQuery(catalogue="eofinder"),
+               contract_pb2.SearchQuery(product_type="L2__XX____"),
+               contract_pb2.SearchQuery(aoi_wkt="not wkt")]
         for request in bad:
             with pytest.raises(grpc.RpcError) as err:
                 list(stub.search(request, timeout=5))
@@ -121,10 +121,10 @@ def test_catalogue_failure_is_unavailable_and_the_source_survives(tmp_path: Path
     component, server, channel, stub = running(settings_for("http://127.0.0.1:9"))
     try:
         with pytest.raises(grpc.RpcError) as err:
-            stub.next_product(messages().Empty(), timeout=10)
+            stub.next_product(contract_pb2.Empty(), timeout=10)
         assert err.value.code() is grpc.StatusCode.UNAVAILABLE
         with pytest.raises(grpc.RpcError) as err:
-            stub.next_product(messages().Empty(), timeout=10)
+            stub.next_product(contract_pb2.Empty(), timeout=10)
         assert err.value.code() is grpc.StatusCode.UNAVAILABLE
     finally:
         stop(component, server, channel)
@@ -153,12 +153,12 @@ def test_web_products_list_follows_the_source(odata: Any) -> None:
     component, server, channel, stub = running(settings_for(odata.url))
     client = TestClient(create_web_app("databroker", component.web_app))
     try:
-        names = [stub.next_product(messages().Empty(), timeout=5).name for _ in range(4)]
+        names = [stub.next_product(contract_pb2.Empty(), timeout=5).name for _ in range(4)]
         status = client.get("/api/products").json()
         assert status["delivered"] == 4 and [p["name"] for p in status["products"]] == names
         client.put("/api/query", json={"limit": 1})
         assert client.get("/api/products").json()["delivered"] == 0
-        assert stub.next_product(messages().Empty(), timeout=5).name == names[0]  # restarted from the first
+        assert stub.next_product(contract_pb2.Empty(), timeout=5).name == names[0]  # restarted from the first
     finally:
         stop(component, server, channel)
 
@@ -219,10 +219,10 @@ def test_next_product_reaches_not_found_when_the_catalogue_repeats_its_next_link
     with serve(lambda r: repeating_next_link(r, loop.url)) as loop:
         component, server, channel, stub = running(settings_for(loop.url))
         try:
-            names = [stub.next_product(messages().Empty(), timeout=5).name for _ in range(6)]
+            names = [stub.next_product(contract_pb2.Empty(), timeout=5).name for _ in range(6)]
             assert len(set(names)) == 6
             with pytest.raises(grpc.RpcError) as err:
-                stub.next_product(messages().Empty(), timeout=5)
+                stub.next_product(contract_pb2.Empty(), timeout=5)
             assert err.value.code() is grpc.StatusCode.NOT_FOUND
         finally:
             stop(component, server, channel)
@@ -242,7 +242,7 @@ def test_web_api_answers_at_once_while_the_catalogue_is_slow() -> None:
         client = TestClient(create_web_app("databroker", component.web_app))
         try:
             with ThreadPoolExecutor(1) as pool:
-                stale = pool.submit(stub.next_product, messages().Empty(), timeout=20)
+                stale = pool.submit(stub.next_product, contract_pb2.Empty(), timeout=20)
                 eventually(lambda: len(loop.requests) == 1)
                 started = time.monotonic()
                 status = client.get("/api/products").json()
@@ -250,7 +250,7 @@ def test_web_api_answers_at_once_while_the_catalogue_is_slow() -> None:
                 assert time.monotonic() - started < 1.0
                 assert status["state"] == "ready" and status["delivered"] == 0 and changed.status_code == 200
                 # the new query is served at once: the call still fetching for the old one blocks nobody
-                first = stub.next_product(messages().Empty(), timeout=5)
+                first = stub.next_product(contract_pb2.Empty(), timeout=5)
                 assert first.query_start == "2024-01-03T00:00:00Z" and not stale.done()
                 release.set()
                 second = stale.result(timeout=20)
@@ -275,7 +275,7 @@ def test_importing_the_broker_compiles_no_proto() -> None:
     code = ("import sys\n"
             "import components.databroker.app, components.databroker.servicer, components.databroker.cli\n"
             "from components.common import contract\n"
-            "assert contract._contract.cache_info().currsize == 0\n"
+            "assert contract._compiled.cache_info().currsize == 0\n"
             "assert 'contract_pb2' not in sys.modules and 'contract_pb2_grpc' not in sys.modules\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

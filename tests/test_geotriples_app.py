@@ -12,7 +12,7 @@ import pytest
 import shapely
 from rdflib import URIRef
 
-from components.common.contract import messages, services
+from components.common.contract import contract_pb2, contract_pb2_grpc
 from components.common.server import create_server
 from components.geotriples_adapter.app import Settings, build
 from onboarding.cli import main as cli
@@ -38,7 +38,7 @@ def stub(shared: Path) -> Iterator[object]:
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield services().GeoTriplesStub(channel)
+        yield contract_pb2_grpc.GeoTriplesStub(channel)
     finally:
         channel.close()
         server.stop(0)
@@ -61,7 +61,7 @@ def test_settings_default_to_platform_shared_folder(monkeypatch: pytest.MonkeyPa
 
 def test_convert_path_streams_chunks(stub, shared: Path) -> None:  # type: ignore[no-untyped-def]
     write_geojson(shared)
-    chunks = list(stub.convert(messages().GeoData(path="places.geojson", rdf_format="turtle")))
+    chunks = list(stub.convert(contract_pb2.GeoData(path="places.geojson", rdf_format="turtle")))
     assert len(chunks) > 2 and all(c.rdf_format == "turtle" for c in chunks)
     graph = parse("".join(c.data for c in chunks), "turtle")
     assert sum(c.triples for c in chunks) == len(graph) == 56
@@ -75,7 +75,7 @@ def test_convert_inline_shapefile_zip(stub, tmp_path: Path) -> None:  # type: ig
     with zipfile.ZipFile(buffer, "w") as archive:
         for suffix in (".shp", ".shx", ".dbf", ".prj"):
             archive.write(shp.with_suffix(suffix), f"parcels{suffix}")
-    chunks = stub.convert(messages().GeoData(data=buffer.getvalue(), format="shapefile", layer="Parcel"))
+    chunks = stub.convert(contract_pb2.GeoData(data=buffer.getvalue(), format="shapefile", layer="Parcel"))
     graph = parse("".join(c.data for c in chunks))
     assert wkt_values(graph)["http://ex.org/Parcel/id/1"].startswith(
         "<http://www.opengis.net/def/crs/EPSG/0/32634> POLYGON")
@@ -97,7 +97,7 @@ def test_convert_inline_shapefile_zip(stub, tmp_path: Path) -> None:  # type: ig
 ])
 def test_convert_errors(stub, request_fields, code, text) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(grpc.RpcError) as err:
-        list(stub.convert(messages().GeoData(**request_fields)))
+        list(stub.convert(contract_pb2.GeoData(**request_fields)))
     assert err.value.code() == code
     assert text in err.value.details()
 
@@ -113,10 +113,10 @@ def test_undecodable_client_input_is_invalid_argument(stub, shared: Path, reques
     (shared / "corrupt.geojson").write_bytes(b'{"type": "FeatureCollection", "features": [{"type": ')
     (shared / "fake.shp").write_bytes(b"not a shapefile")
     with pytest.raises(grpc.RpcError) as err:
-        list(stub.convert(messages().GeoData(**request_fields)))
+        list(stub.convert(contract_pb2.GeoData(**request_fields)))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert text in err.value.details()
-    assert len(list(stub.convert(messages().GeoData(data=POINT_GEOJSON, format="geojson")))) == 1  # still serving
+    assert len(list(stub.convert(contract_pb2.GeoData(data=POINT_GEOJSON, format="geojson")))) == 1  # still serving
 
 
 def test_input_corrupt_after_streaming_began_is_invalid_argument(stub, shared: Path) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +126,7 @@ def test_input_corrupt_after_streaming_began_is_invalid_argument(stub, shared: P
                                           + b", ".join([feature] * 300) + b", {broken")
     received = []
     with pytest.raises(grpc.RpcError) as err:
-        for chunk in stub.convert(messages().GeoData(path="late.geojson")):
+        for chunk in stub.convert(contract_pb2.GeoData(path="late.geojson")):
             received.append(chunk)
     assert received and err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "late.geojson is not valid JSON" in err.value.details()
@@ -143,7 +143,7 @@ def test_skip_count_arrives_when_every_feature_is_skipped(stub, shared: Path,  #
     import json
 
     (shared / "bowtie.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [BOWTIE]}))
-    chunks = list(stub.convert(messages().GeoData(path="bowtie.geojson", skip_invalid=True, rdf_format=rdf_format)))
+    chunks = list(stub.convert(contract_pb2.GeoData(path="bowtie.geojson", skip_invalid=True, rdf_format=rdf_format)))
     assert chunks and chunks[-1].skipped == 1 and chunks[-1].data == "" and sum(c.triples for c in chunks) == 0
 
 
@@ -153,7 +153,7 @@ def test_skip_count_of_a_last_batch_all_skipped(stub, shared: Path) -> None:  # 
     # chunk_features=2: the first batch converts, the second holds only the invalid feature
     features = [POINT, POINT, BOWTIE]
     (shared / "tail.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    chunks = list(stub.convert(messages().GeoData(path="tail.geojson", skip_invalid=True)))
+    chunks = list(stub.convert(contract_pb2.GeoData(path="tail.geojson", skip_invalid=True)))
     assert [(bool(c.data), c.skipped) for c in chunks] == [(True, 0), (False, 1)]
     assert chunks[-1].triples == 0 and sum(c.triples for c in chunks) == len(parse(chunks[0].data))
 
@@ -166,12 +166,12 @@ def test_client_mapping_cannot_read_outside(stub, shared: Path) -> None:  # type
             f'rml:referenceFormulation <http://semweb.mmlab.be/ns/ql#CSV> ] ; '
             f'rr:subjectMap [ rr:template "http://ex.org/{{id}}" ] .')
     with pytest.raises(grpc.RpcError) as err:
-        list(stub.convert(messages().GeoData(path="places.geojson", mapping=text)))
+        list(stub.convert(contract_pb2.GeoData(path="places.geojson", mapping=text)))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_product_to_rdf(stub) -> None:  # type: ignore[no-untyped-def]
-    product = messages().Product(id="S5P_1", name="S5P_OFFL_L2__CO_____1", href="s3://eodata/x.nc",
+    product = contract_pb2.Product(id="S5P_1", name="S5P_OFFL_L2__CO_____1", href="s3://eodata/x.nc",
                                  start="2024-01-01T00:00:00Z", footprint_wkt="POLYGON ((0 0, 1 0, 1 1, 0 0))",
                                  size_bytes=1234)
     chunk = stub.product_to_rdf(product)
@@ -180,14 +180,14 @@ def test_product_to_rdf(stub) -> None:  # type: ignore[no-untyped-def]
     _crs, _, wkt = wkt_values(graph)["http://ex.org/Product/id/S5P_1"].partition("> ")
     assert shapely.from_wkt(wkt).equals(shapely.from_wkt(product.footprint_wkt))
     with pytest.raises(grpc.RpcError) as err:
-        stub.product_to_rdf(messages().Product(id="x", footprint_wkt="POLYGON ((0 0"))
+        stub.product_to_rdf(contract_pb2.Product(id="x", footprint_wkt="POLYGON ((0 0"))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_comax_to_rdf_as_sosa_observations(stub) -> None:  # type: ignore[no-untyped-def]
-    item = messages().ProductResult(product="p1", max_mol_m2=0.05, max_molecules_cm2=3.0e18, latitude=38.0,
+    item = contract_pb2.ProductResult(product="p1", max_mol_m2=0.05, max_molecules_cm2=3.0e18, latitude=38.0,
                                     longitude=23.5, time="2024-01-01T10:00:00Z", valid_pixels=10)
-    result = messages().COMaxResult(max_mol_m2=0.05, max_molecules_cm2=3.0e18, latitude=38.0, longitude=23.5,
+    result = contract_pb2.COMaxResult(max_mol_m2=0.05, max_molecules_cm2=3.0e18, latitude=38.0, longitude=23.5,
                                     time="2024-01-01T10:00:00Z", product="p1", valid_pixels=10,
                                     aoi_wkt="POLYGON ((23 37, 24 37, 24 38, 23 37))", products=[item],
                                     products_analyzed=1)
@@ -234,7 +234,7 @@ def test_collector_thresholds_raised_during_conversions_and_restored(stub, share
         assert gc.get_threshold()[0] >= THRESHOLDS[0]  # still converting: the outer conversion keeps them
     assert gc.get_threshold() == before
     write_geojson(shared)
-    assert len(list(stub.convert(messages().GeoData(path="places.geojson")))) > 1
+    assert len(list(stub.convert(contract_pb2.GeoData(path="places.geojson")))) > 1
     assert gc.get_threshold() == before and gc.isenabled()
 
 

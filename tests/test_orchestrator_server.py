@@ -14,7 +14,8 @@ import pytest
 from components.common.server import create_server
 from components.orchestrator.app import Settings, build
 from components.orchestrator.blueprint import Endpoint
-from components.orchestrator.servicer import control_api
+from components.orchestrator.servicer import orchestrator_pb2 as pb
+from components.orchestrator.servicer import orchestrator_pb2_grpc
 from components.runner.local import write_basepath
 from tests.conftest import eventually
 from tests.orchestrator_helpers import (
@@ -74,9 +75,8 @@ def test_platform_client_runs_the_pipeline_and_its_stream_ends(orchestrator: int
 
 def test_deployer_flow_status_initialize_run_active_threads(orchestrator: int,
                                                             pipeline: dict[str, TestComponent]) -> None:
-    pb, services = control_api()
     with grpc.insecure_channel(f"127.0.0.1:{orchestrator}") as channel:
-        stub = services.OrchestratorStub(channel)
+        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
         status = stub.get_status(pb.RunLabel(), timeout=5)
         assert (status.success, status.message) == (False, "not initialized")
         reply = stub.initialize(pb.OrchestrationConfiguration(
@@ -93,11 +93,10 @@ def test_deployer_flow_status_initialize_run_active_threads(orchestrator: int,
 
 
 def test_invalid_pipeline_is_reported_not_crashed(orchestrator: int, pipeline: dict[str, TestComponent]) -> None:
-    pb, services = control_api()
     protos = protofiles(pipeline)
     protos["double.proto"] = protos["double.proto"].replace("int64 value = 1;", "string value = 1;")
     with grpc.insecure_channel(f"127.0.0.1:{orchestrator}") as channel:
-        stub = services.OrchestratorStub(channel)
+        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
         events = stub.observe(pb.OrchestrationObservationConfiguration(name_regex=".*", component_regex=".*"))
         reply = stub.initialize(pb.OrchestrationConfiguration(
             blueprint=blueprint(pipeline, LINKS), dockerinfo=dockerinfo(pipeline), protofiles=protos), timeout=30)
@@ -111,9 +110,8 @@ def test_invalid_pipeline_is_reported_not_crashed(orchestrator: int, pipeline: d
 
 
 def test_bad_observe_regex_is_invalid_argument(orchestrator: int) -> None:
-    pb, services = control_api()
     with grpc.insecure_channel(f"127.0.0.1:{orchestrator}") as channel:
-        stub = services.OrchestratorStub(channel)
+        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
         with pytest.raises(grpc.RpcError) as info:
             list(stub.observe(pb.OrchestrationObservationConfiguration(name_regex="(", component_regex=".*"),
                               timeout=5))

@@ -7,11 +7,21 @@ from pathlib import Path
 
 import pytest
 
+from components.common.errors import FailedPrecondition, InvalidInput
 from onboarding.cli import main
 from onboarding.protocheck import check_files
+from onboarding.protosplit import render
+from onboarding.protostubs import stubs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "protos"
 ROOT = Path(__file__).resolve().parents[1]
+ORCHESTRATOR_PROTO = Path("components/orchestrator/orchestrator.proto")
+STUBS = {
+    Path("components/common/contract_pb2.pyi"),
+    Path("components/common/contract_pb2_grpc.pyi"),
+    Path("components/orchestrator/orchestrator_pb2.pyi"),
+    Path("components/orchestrator/orchestrator_pb2_grpc.pyi"),
+}
 
 BAD = {
     "bad_single_quotes.proto": "syntax",
@@ -73,8 +83,16 @@ def test_split_is_current() -> None:
     assert main(["proto", "split", "--root", str(ROOT / "model.proto"), "--check"]) == 0
 
 
-def test_split_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _repository_copy(tmp_path: Path) -> str:
+    """The root contract and the orchestrator's proto (both read by ``proto split``) in ``tmp_path``."""
     shutil.copy(ROOT / "model.proto", tmp_path / "model.proto")
+    (tmp_path / ORCHESTRATOR_PROTO).parent.mkdir(parents=True)
+    shutil.copy(ROOT / ORCHESTRATOR_PROTO, tmp_path / ORCHESTRATOR_PROTO)
+    return str(tmp_path / "model.proto")
+
+
+def test_split_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _repository_copy(tmp_path)
     root = str(tmp_path / "model.proto")
     assert main(["proto", "split", "--root", root, "--check"]) == 1
     assert main(["proto", "split", "--root", root]) == 0
@@ -92,3 +110,50 @@ def test_messages_are_byte_identical_across_components() -> None:
     product = [t[t.index("message Product {"):].split("\n}\n")[0] for t in texts if "message Product {" in t]
     assert len(product) >= 2
     assert len(set(product)) == 1
+
+
+def test_committed_stubs_are_what_mypy_protobuf_writes_now() -> None:
+    rendered = render(ROOT / "model.proto")
+    assert {path for path in rendered if path.suffix == ".pyi"} == STUBS
+    for path in sorted(STUBS):
+        assert (ROOT / path).read_text(encoding="utf-8") == rendered[path], f"{path} drifted: run ai4cop proto split"
+
+
+def test_stubs_follow_model_proto(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _repository_copy(tmp_path)
+    assert main(["proto", "split", "--root", root]) == 0
+    model = tmp_path / "model.proto"
+    text = model.read_text()
+    model.write_text(text.replace("  string query_end = 14;\n", "  string query_end = 14;\n  int32 orbit = 15;\n"))
+    capsys.readouterr()
+    assert main(["proto", "split", "--root", root, "--check"]) == 1
+    assert "contract_pb2.pyi: stale" in capsys.readouterr().err
+    assert main(["proto", "split", "--root", root]) == 0
+    stub = (tmp_path / "components" / "common" / "contract_pb2.pyi").read_text()
+    assert "    orbit: _builtins.int\n" in stub
+    grpc_stub = (tmp_path / "components" / "common" / "contract_pb2_grpc.pyi").read_text()
+    assert "from components.common import contract_pb2 as _contract_pb2" in grpc_stub
+    orchestrator = tmp_path / "components" / "orchestrator" / "orchestrator_pb2_grpc.pyi"
+    orchestrator.write_text(orchestrator.read_text() + "# edited by hand\n")
+    capsys.readouterr()
+    assert main(["proto", "split", "--root", root, "--check"]) == 1
+    assert "orchestrator_pb2_grpc.pyi: stale" in capsys.readouterr().err
+
+
+def test_split_names_a_missing_orchestrator_proto(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(ROOT / "model.proto", tmp_path / "model.proto")
+    assert main(["proto", "split", "--root", str(tmp_path / "model.proto")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "orchestrator.proto is missing" in err
+
+
+def test_stubs_of_a_broken_proto_name_it() -> None:
+    with pytest.raises(InvalidInput, match=r"components/x/broken\.proto: no type stubs"):
+        stubs(Path("components/x/broken.proto"), 'syntax = "proto3";\nmessage A {\n  strin a = 1;\n}\n')
+
+
+def test_missing_plugin_names_mypy_protobuf() -> None:
+    from onboarding.protostubs import _plugin
+
+    with pytest.raises(FailedPrecondition, match="needs mypy-protobuf"):
+        _plugin("protoc-gen-ai4cop-missing")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from components.common import contract
+from components.common.contract import contract_pb2, contract_pb2_grpc
 from components.common.errors import InvalidInput, grpc_errors
 from components.common.server import ServiceBinding, create_server
 from components.common.settings import ComponentSettings, SecretStr, SettingsConfigDict
@@ -23,14 +23,14 @@ class EchoSettings(ComponentSettings):
     token: SecretStr = SecretStr("")
 
 
-class Broker(contract.services().DataBrokerServicer):  # type: ignore[misc]
+class Broker(contract_pb2_grpc.DataBrokerServicer):  # type: ignore[misc]
     def __init__(self) -> None:
         self.release = threading.Event()
         self.entered = threading.Event()
 
     @grpc_errors
     def next_product(self, request, context):  # type: ignore[no-untyped-def]
-        return contract.messages().Product(id="p1")
+        return contract_pb2.Product(id="p1")
 
     @grpc_errors
     def search(self, request, context):  # type: ignore[no-untyped-def]
@@ -38,11 +38,11 @@ class Broker(contract.services().DataBrokerServicer):  # type: ignore[misc]
             raise InvalidInput("aoi_wkt is required")
         self.entered.set()
         self.release.wait(10)
-        yield contract.messages().Product(id="slow")
+        yield contract_pb2.Product(id="slow")
 
 
 def _binding(servicer: Broker) -> ServiceBinding:
-    return ServiceBinding("DataBroker", lambda s: contract.services().add_DataBrokerServicer_to_server(servicer, s))
+    return ServiceBinding("DataBroker", lambda s: contract_pb2_grpc.add_DataBrokerServicer_to_server(servicer, s))
 
 
 @pytest.fixture
@@ -76,19 +76,19 @@ def test_reflection_lists_the_service(server) -> None:  # type: ignore[no-untype
 
 def test_domain_error_becomes_invalid_argument(server) -> None:  # type: ignore[no-untyped-def]
     _, channel, _ = server
-    stub = contract.services().DataBrokerStub(channel)
+    stub = contract_pb2_grpc.DataBrokerStub(channel)
     with pytest.raises(grpc.RpcError) as info:
-        list(stub.search(contract.messages().SearchQuery(), timeout=5))
+        list(stub.search(contract_pb2.SearchQuery(), timeout=5))
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "aoi_wkt is required" in info.value.details()
-    assert stub.next_product(contract.messages().Empty(), timeout=5).id == "p1"
+    assert stub.next_product(contract_pb2.Empty(), timeout=5).id == "p1"
 
 
 def test_graceful_stop_turns_health_not_serving_before_stopping(server) -> None:  # type: ignore[no-untyped-def]
     srv, channel, servicer = server
-    stub = contract.services().DataBrokerStub(channel)
+    stub = contract_pb2_grpc.DataBrokerStub(channel)
     results: list[str] = []
-    call = stub.search(contract.messages().SearchQuery(aoi_wkt="x"), timeout=10)
+    call = stub.search(contract_pb2.SearchQuery(aoi_wkt="x"), timeout=10)
     reader = threading.Thread(target=lambda: results.extend(p.id for p in call))
     reader.start()
     assert servicer.entered.wait(10), "the search never reached the servicer"

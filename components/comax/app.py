@@ -5,7 +5,7 @@ from __future__ import annotations
 from components.comax.service import COMaxService
 from components.comax.servicer import COMaxServicer
 from components.comax.settings import Settings
-from components.common import contract
+from components.common.contract import contract_pb2_grpc
 from components.common.server import Component, ServiceBinding
 
 __all__ = ["Settings", "build"]
@@ -17,5 +17,5 @@ def build(settings: Settings) -> Component:
 
     service = COMaxService(settings)
     servicer = COMaxServicer(service)
-    binding = ServiceBinding("COMax", lambda server: contract.services().add_COMaxServicer_to_server(servicer, server))
+    binding = ServiceBinding("COMax", lambda server: contract_pb2_grpc.add_COMaxServicer_to_server(servicer, server))
     return Component("comax", [binding], web_app=create_router_app(service.book), on_stop=[service.close])

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+import grpc
 
 from components.comax.analysis import ProductResult, Summary
 from components.comax.service import COMaxService
-from components.common import contract
+from components.common.contract import contract_pb2
 from components.common.errors import grpc_errors
 
+if TYPE_CHECKING:
+    # mypy checks the rpcs against the generated servicer; at run time a plain class, so importing compiles no proto
+    from components.common.contract_pb2_grpc import COMaxServicer as _Generated
+else:
+    _Generated = object
 
-def _product_proto(result: ProductResult) -> Any:
-    return contract.messages().ProductResult(
+
+def _product_proto(result: ProductResult) -> contract_pb2.ProductResult:
+    return contract_pb2.ProductResult(
         product=result.product, href=result.href, max_mol_m2=result.max_mol_m2 or 0.0,
         max_molecules_cm2=result.max_molecules_cm2 or 0.0, latitude=result.latitude or 0.0,
         longitude=result.longitude or 0.0, time=result.time or "", valid_pixels=result.valid_pixels,
@@ -19,10 +27,10 @@ def _product_proto(result: ProductResult) -> Any:
     )
 
 
-def result_proto(summary: Summary, result: ProductResult) -> Any:
+def result_proto(summary: Summary, result: ProductResult) -> contract_pb2.COMaxResult:
     """The reply to one ``analyze``: the aggregate, with this product's result in ``products``."""
     data = summary.to_dict()
-    return contract.messages().COMaxResult(
+    return contract_pb2.COMaxResult(
         max_mol_m2=data["max_mol_m2"] or 0.0, max_molecules_cm2=data["max_molecules_cm2"] or 0.0,
         latitude=data["latitude"] or 0.0, longitude=data["longitude"] or 0.0, time=data["time"] or "",
         product=data["product"] or "", valid_pixels=data["valid_pixels"], bytes_read=data["bytes_read"],
@@ -31,7 +39,7 @@ def result_proto(summary: Summary, result: ProductResult) -> Any:
     )
 
 
-class COMaxServicer:
+class COMaxServicer(_Generated):
     """``COMax.analyze(Product) -> COMaxResult``; a bad AOI is INVALID_ARGUMENT, an unreadable product an
     ``error`` in the reply."""
 
@@ -39,7 +47,7 @@ class COMaxServicer:
         self.service = service
 
     @grpc_errors
-    def analyze(self, request: Any, context: Any) -> Any:
+    def analyze(self, request: contract_pb2.Product, context: grpc.ServicerContext) -> contract_pb2.COMaxResult:
         query = self.service.query_for(request.aoi_wkt, request.query_start, request.query_end)
         result, summary = self.service.analyze(request.href, request.name or request.id, query)
         return result_proto(summary, result)

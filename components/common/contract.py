@@ -1,11 +1,14 @@
 """The contract at run time: Python classes for ``contract.proto``, compiling any proto, and each component's
 proto text (from the component catalogue).
 
-Nothing generated is committed except type stubs (``contract_pb2.pyi``, written by ``ai4cop proto split`` with
-mypy-protobuf): all components share one set of classes built from ``contract.proto`` (the packaged copy of
-the root ``model.proto`` that ``ai4cop proto split`` writes), so one process can host several components
-without two definitions of ``Product`` colliding in the protobuf descriptor pool. Each component's own
-``model.proto`` is a byte-identical subset of it, hence wire compatible.
+All components share one set of classes built from ``contract.proto`` (the packaged copy of the root
+``model.proto`` that ``ai4cop proto split`` writes), so one process can host several components without two
+definitions of ``Product`` colliding in the protobuf descriptor pool. Each component's own ``model.proto`` is a
+byte-identical subset of it, hence wire compatible.
+
+Nothing generated is committed except type stubs: ``contract_pb2.pyi`` and ``contract_pb2_grpc.pyi`` (written by
+``ai4cop proto split`` with mypy-protobuf) describe ``contract_pb2`` and ``contract_pb2_grpc`` here to mypy, while
+at run time those two names are ``LazyProto`` objects that compile the proto on first use.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import tempfile
 import threading
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import descriptor_pb2
@@ -40,19 +43,33 @@ def load_proto(directory: Path, filename: str) -> tuple[ModuleType, ModuleType]:
     return protos, services
 
 
+class LazyProto:
+    """The messages (or, with ``services``, the services) module grpc compiles from a proto, compiled on the
+    first attribute read, so importing a component compiles nothing. Type checkers see the committed
+    mypy-protobuf stub of that module instead."""
+
+    def __init__(self, directory: Path, filename: str, services: bool = False) -> None:
+        self._source = (directory, filename)
+        self._part = 1 if services else 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_compiled(*self._source)[self._part], name)
+
+    def __repr__(self) -> str:
+        return f"<LazyProto {self._source[1]} {'services' if self._part else 'messages'}>"
+
+
 @functools.cache
-def _contract() -> tuple[ModuleType, ModuleType]:
-    return load_proto(Path(__file__).parent, CONTRACT_FILE)
+def _compiled(directory: Path, filename: str) -> tuple[ModuleType, ModuleType]:
+    return load_proto(directory, filename)
 
 
-def messages() -> Any:
-    """The module of contract message classes (``messages().Product`` ...)."""
-    return _contract()[0]
-
-
-def services() -> Any:
-    """The module of contract service stubs and ``add_*Servicer_to_server`` functions."""
-    return _contract()[1]
+if TYPE_CHECKING:
+    from components.common import contract_pb2 as contract_pb2
+    from components.common import contract_pb2_grpc as contract_pb2_grpc
+else:
+    contract_pb2 = LazyProto(Path(__file__).parent, CONTRACT_FILE)
+    contract_pb2_grpc = LazyProto(Path(__file__).parent, CONTRACT_FILE, services=True)
 
 
 def compile_proto(path: Path) -> tuple[descriptor_pb2.FileDescriptorProto | None, str]:

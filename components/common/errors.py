@@ -79,7 +79,8 @@ def http_status(err: BaseException) -> int:
 
 def abort(context: grpc.ServicerContext, err: BaseException) -> NoReturn:
     """End an rpc with the status mapped from ``err`` and its message."""
-    if context.code() is not None:
+    # ServicerContext.code() exists in grpcio (marked experimental there); types-grpcio does not declare it
+    if context.code() is not None:  # type: ignore[attr-defined]
         # The servicer already aborted with its own status: keep it.
         raise err
     code = grpc_code(err)

@@ -7,7 +7,7 @@ import argparse
 from components.common.registry import served_names
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser("serve", help="serve one component (gRPC on 8061, HTTP on 8062)")
     serve.add_argument("component", choices=served_names())
     serve.add_argument("--port", type=int, help="gRPC port (default 8061, or <PREFIX>_PORT)")

@@ -4,7 +4,7 @@ analyzer ``COMaxResult`` (as SOSA observations of the CO total column over the a
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 import shapely
 
@@ -12,6 +12,9 @@ from components.common.errors import InvalidInput
 from components.geotriples_adapter.emit import Quad
 from components.geotriples_adapter.functions import CrsContext, as_wkt
 from components.geotriples_adapter.terms import GEO, RDF_TYPE, WKT_LITERAL, XSD, iri_safe, literal
+
+if TYPE_CHECKING:
+    from components.common.contract_pb2 import COMaxResult, Product, ProductResult
 
 SOSA = "http://www.w3.org/ns/sosa/"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -30,7 +33,7 @@ class _Builder:
     def add(self, s: str, p: str, o: str) -> None:
         self.quads.append((s, p, o, ""))
 
-    def prop(self, s: str, name: str, value: Any, datatype: str | None = None) -> None:
+    def prop(self, s: str, name: str, value: str | int | None, datatype: str | None = None) -> None:
         if value in (None, ""):
             return
         self.add(s, f"<{self.onto}{name}>", literal(str(value), datatype))
@@ -49,7 +52,7 @@ class _Builder:
         self.add(geometry, f"<{GEO}isSimple>", literal(str(geom.is_simple).lower(), XSD + "boolean"))
 
 
-def product_quads(product: Any, base: str) -> list[Quad]:
+def product_quads(product: Product, base: str) -> list[Quad]:
     """A Product: ``{base}/Product/id/{id}`` typed ``onto:Product`` and ``geo:Feature``, footprint as geometry."""
     if not (product.id or product.name):
         raise InvalidInput("product has neither id nor name")
@@ -74,7 +77,7 @@ def product_quads(product: Any, base: str) -> list[Quad]:
     return b.quads
 
 
-def comax_quads(result: Any, base: str) -> list[Quad]:
+def comax_quads(result: COMaxResult, base: str) -> list[Quad]:
     """A COMaxResult as one SOSA observation of the maximum CO column (plus one per product it reports)."""
     b = _Builder(base)
     run = uuid.uuid5(uuid.NAMESPACE_URL, "|".join([result.aoi_wkt, result.start, result.end, result.product,
@@ -100,7 +103,7 @@ def comax_quads(result: Any, base: str) -> list[Quad]:
     return b.quads
 
 
-def _observation(b: _Builder, s: str, item: Any, prop: str, procedure: str) -> None:
+def _observation(b: _Builder, s: str, item: COMaxResult | ProductResult, prop: str, procedure: str) -> None:
     b.add(s, _TYPE, f"<{SOSA}Observation>")
     b.add(s, f"<{SOSA}observedProperty>", prop)
     b.add(s, f"<{SOSA}usedProcedure>", procedure)

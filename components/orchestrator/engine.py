@@ -258,7 +258,7 @@ class Run:
         server without the health service answers UNIMPLEMENTED, which proves it is up just as well.
         """
         deadline = self.started_at + self.options.startup_timeout
-        probe = self._grpc[step.node].unary_unary(HEALTH_CHECK)
+        probe: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._grpc[step.node].unary_unary(HEALTH_CHECK)
         while True:
             if self._stopping.is_set():
                 raise _Stopped()
@@ -348,14 +348,14 @@ class Run:
 
     def _callable(self, step: Step) -> Callable[..., object]:
         channel, rpc = self._grpc[step.node], step.rpc
-        factory = {
+        factories: dict[tuple[bool, bool], Callable[[str], Callable[..., object]]] = {
             (False, False): channel.unary_unary,
             (False, True): channel.unary_stream,
             (True, False): channel.stream_unary,
             (True, True): channel.stream_stream,
-        }[(rpc.input_stream, rpc.output_stream)]
+        }
         # No serializers: messages pass through as the bytes the previous component produced.
-        return factory(rpc.method)
+        return factories[(rpc.input_stream, rpc.output_stream)](rpc.method)
 
     def _call(self, step: Step, request: bytes | Iterator[bytes]) -> Iterator[bytes]:
         """One rpc call, yielding its response(s); UNAVAILABLE before any response is retried (unary input)."""

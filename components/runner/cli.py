@@ -16,7 +16,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up = subparsers.add_parser("up", help="start every node of a blueprint and an orchestrator locally")
     up.add_argument("blueprint", type=Path)
     up.add_argument("--basepath", type=Path, required=True,
