@@ -49,7 +49,8 @@ print(json.dumps({
     "components": sorted(path.name for path in pathlib.Path(components).iterdir()),
     "importable": {name: importlib.util.find_spec(name) is not None for name in sys.argv[1:]},
     "entry_points": [point.name for point in importlib.metadata.distribution("ai4cop").entry_points],
-    "commands": [name for name in ("ai4cop", "pip", "pip3", "gcc", "cc") if shutil.which(name)],
+    "scripts": [name for name in ("ai4cop", "pip", "pip3") if pathlib.Path(sys.prefix, "bin", name).exists()],
+    "compilers": [name for name in ("gcc", "cc") if shutil.which(name)],
     "pyc": sum(1 for _ in pathlib.Path(sys.prefix).rglob("*.pyc")),
     "distributions": sorted(re.sub(r"[-_.]+", "-", dist.metadata["Name"]).lower()
                             for dist in importlib.metadata.distributions()),
@@ -244,8 +245,10 @@ def test_image_starts_serves_health_on_8061_and_carries_its_files(built_images: 
         assert inside["components"] == sorted(["__init__.py", "common", spec.package])
         assert inside["importable"] == {"onboarding": False, **dict.fromkeys(others, False),
                                         "components.common": True, f"components.{spec.package}": True}
-        # No `ai4cop` script pointing at the absent onboarding package, no pip, no compilers, no .pyc files.
-        assert inside["entry_points"] == [] and inside["commands"] == [] and inside["pyc"] == 0
+        # No `ai4cop` script pointing at the absent onboarding package, no pip in the venv (the base image's own
+        # python3-pip stays), no compilers, no .pyc files.
+        assert inside["entry_points"] == [] and inside["scripts"] == [] and inside["compilers"] == []
+        assert inside["pyc"] == 0
         # Only this component's extra: no test tools, no other component's libraries.
         for absent in ("pip", "pytest", "moto", "ruff", "mypy", "import-linter", "pyyaml", "kubernetes-validate"):
             assert absent not in inside["distributions"], absent
