@@ -207,7 +207,7 @@ def builder() -> str:
 def built_images(builder: str) -> Iterator[dict[str, str]]:
     """Build every image once per session, yield the references, then remove them (disk).
 
-    docker builds on ``$AI4COP_BASE_IMAGE`` or the Dockerfiles' default; buildah on a local base image.
+    docker builds on ``$AI4COP_BASE_IMAGE`` or the Dockerfile's default; buildah on a local base image.
     """
     base = os.environ.get("AI4COP_BASE_IMAGE") if builder == "docker" else _base_image_or_skip()
     built = build_images(COMPONENTS, registry="localhost", tag=TAG, base_image=base, builder=builder)
