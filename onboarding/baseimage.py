@@ -2,7 +2,7 @@
 
 ``debootstrap --variant=minbase`` lays out Debian bookworm (whose ``python3`` is 3.11) with python3, venv
 and pip; docs, man pages, locales and apt's caches are dropped; ``buildah`` commits the tree as an image
-that the Dockerfiles take as ``BASE_IMAGE``.
+that ``onboarding/Dockerfile`` takes as ``BASE_IMAGE``.
 """
 
 from __future__ import annotations

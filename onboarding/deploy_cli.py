@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--tag", default=None, help="image tag (default: the package version, as in blueprint.json)")
     build.add_argument("--component", action="extend", nargs="+", choices=COMPONENT_NAMES, dest="components",
                        metavar="NAME", help="build only these components (default: all four)")
-    build.add_argument("--base-image", help="BASE_IMAGE for the Dockerfiles (default: python:3.11-slim)")
+    build.add_argument("--base-image", help="BASE_IMAGE for the Dockerfile (default: python:3.11-slim)")
     build.set_defaults(func=_build)
     base = actions.add_parser("base", help="make a Python base image from Debian packages (debootstrap + buildah)")
     base.add_argument("--ref", default=None, help="image reference (default: localhost/ai4cop-base:bookworm)")

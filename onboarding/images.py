@@ -1,7 +1,9 @@
 """Container images of the components: what each one is, and building them with docker or buildah.
 
-``docker`` is used when its daemon answers; otherwise ``buildah`` builds without a daemon
-(``--storage-driver vfs``, ``--isolation chroot``). The build context is the repository root.
+Every image comes from the one ``onboarding/Dockerfile``, filled by build arguments from the component's
+catalogue entry (its folder, pip extra and proto file). ``docker`` is used when its daemon answers; otherwise
+``buildah`` builds without a daemon (``--storage-driver vfs``, ``--isolation chroot``). The build context is
+the repository root.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ logger = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Where the root blueprint.json's images come from (their tag is the package version).
 DEFAULT_REGISTRY = "ghcr.io/ai4cop"
-# The build secret carrying the host's CA bundle; the Dockerfiles point PIP_CERT at /run/secrets/<id>.
+# The build secret carrying the host's CA bundle; the Dockerfile points PIP_CERT at /run/secrets/<id>.
 CA_SECRET = "cacert"
+# The one Dockerfile of every component image, relative to the repository root.
+DOCKERFILE = "onboarding/Dockerfile"
 
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One component's image, from its catalogue entry: the Dockerfile, the proto and the license it carries."""
+    """One component's image, from its catalogue entry: the build arguments, the proto and the license it carries."""
 
     entry: ComponentEntry
 
@@ -50,8 +54,9 @@ class ImageSpec:
         return self.entry.image
 
     @property
-    def dockerfile(self) -> str:
-        return f"{self.entry.folder}/Dockerfile"
+    def build_args(self) -> dict[str, str]:
+        """The Dockerfile's build arguments for this component: folder, pip extra, proto file."""
+        return {"COMPONENT": self.entry.name, "EXTRA": self.entry.extra, "PROTO": self.entry.proto}
 
     @property
     def proto(self) -> str:
@@ -169,7 +174,7 @@ def host_pip_config() -> dict[str, str]:
 def build_command(builder: str, spec: ImageSpec, ref: str, base_image: str | None, pip: PipSettings,
                   context: Path = REPO_ROOT) -> list[str]:
     """The command that builds ``spec`` as ``ref`` with ``builder`` from the repository root."""
-    args = dict(pip.build_args)
+    args = {**pip.build_args, **spec.build_args}
     if base_image:
         args["BASE_IMAGE"] = base_image
     cmd = ["docker", "build"] if builder == "docker" else [*buildah_command(), "bud", "--isolation", "chroot"]
@@ -177,7 +182,7 @@ def build_command(builder: str, spec: ImageSpec, ref: str, base_image: str | Non
         cmd += ["--secret", f"id={CA_SECRET},src={pip.ca_bundle}"]
     for key, value in sorted(args.items()):
         cmd += ["--build-arg", f"{key}={value}"]
-    return [*cmd, "-f", str(context / spec.dockerfile), "-t", ref, str(context)]
+    return [*cmd, "-f", str(context / DOCKERFILE), "-t", ref, str(context)]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from components.common.registry import COMPONENTS
 GRPC_PORT = 8061
 WEB_PORT = 8062
 SHARED_CLAIM = "ai4cop-shared"
-# The UID/GID our Dockerfiles create; foreign images keep their own user.
+# The UID/GID our Dockerfile creates; foreign images keep their own user.
 RUN_AS = 10001
 PART_OF = "ai4cop"
 # Changes with the settings, so re-applying a solution whose settings changed restarts the pods.
