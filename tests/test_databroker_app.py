@@ -146,7 +146,8 @@ def test_web_api_shows_and_changes_the_query(odata: Any) -> None:
         assert bad.status_code == 422, body
         assert bad.json()["error"] == "InvalidInput" and isinstance(bad.json()["detail"], str), bad.json()
     assert client.get("/api/query").json()["start"] == "2024-01-03T00:00:00Z"  # bad input lost nothing
-    assert client.get("/api/products").json() == {"state": "ready", "delivered": 0, "error": "", "products": []}
+    assert client.get("/api/products").json() == {"state": "ready", "delivered": 0, "error": "", "run": "",
+                                                  "products": []}
 
 
 def test_web_products_list_follows_the_source(odata: Any) -> None:

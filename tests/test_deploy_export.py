@@ -279,9 +279,10 @@ def test_orchestrator_client_runs_a_pipeline_on_the_real_orchestrator(tmp_path: 
         endpoints["orchestrator"] = Endpoint("127.0.0.1", port)
         links = [("source.next", "double.double"), ("double.double", "sink.collect")]
         write_basepath(tmp_path, blueprint(nodes, links), endpoints, {n: c.proto for n, c in nodes.items()})
+        # write_basepath (ai4cop up) puts the client where the solution has it: the same script
         client = tmp_path / "orchestrator_client" / "orchestrator_client.py"
-        client.parent.mkdir()
-        client.write_text(build_solution(BLUEPRINT, ExportOptions())["orchestrator_client/orchestrator_client.py"])
+        assert client.read_text() == build_solution(BLUEPRINT, ExportOptions())[
+            "orchestrator_client/orchestrator_client.py"]
         proc = subprocess.run([sys.executable, str(client), f"--endpoint=127.0.0.1:{port}", "--basepath=./",
                                "--timeout=60"], cwd=tmp_path, capture_output=True, text=True, timeout=90,
                               check=False)

@@ -8,6 +8,7 @@ from components.comax.analysis import ProductResult, Summary
 from components.comax.service import COMaxService
 from components.common import contract
 from components.common.errors import grpc_errors
+from components.common.runs import run_of
 
 
 def _product_proto(result: ProductResult) -> Any:
@@ -33,7 +34,7 @@ def result_proto(summary: Summary, result: ProductResult) -> Any:
 
 class COMaxServicer:
     """``COMax.analyze(Product) -> COMaxResult``; a bad AOI is INVALID_ARGUMENT, an unreadable product an
-    ``error`` in the reply."""
+    ``error`` in the reply. The reply's aggregate is the one of the caller's pipeline run, when it names one."""
 
     def __init__(self, service: COMaxService):
         self.service = service
@@ -41,5 +42,5 @@ class COMaxServicer:
     @grpc_errors
     def analyze(self, request: Any, context: Any) -> Any:
         query = self.service.query_for(request.aoi_wkt, request.query_start, request.query_end)
-        result, summary = self.service.analyze(request.href, request.name or request.id, query)
+        result, summary = self.service.analyze(request.href, request.name or request.id, query, run_of(context))
         return result_proto(summary, result)

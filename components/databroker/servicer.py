@@ -10,6 +10,7 @@ import grpc
 
 from components.common.contract import messages, services
 from components.common.errors import grpc_errors
+from components.common.runs import run_of
 from components.databroker.catalogues import CatalogueConfig, check_catalogue, open_catalogue
 from components.databroker.query import ProductRecord, Query, build_query
 from components.databroker.service import ProductSource
@@ -56,7 +57,7 @@ class DataBrokerServicer:
 
     @grpc_errors
     def next_product(self, request: Any, context: grpc.ServicerContext) -> Any:
-        return to_message(*self.source.next())
+        return to_message(*self.source.next(run_of(context)))
 
     @grpc_errors
     def search(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:

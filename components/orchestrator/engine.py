@@ -21,6 +21,7 @@ import grpc
 from grpc_health.v1 import health_pb2
 
 from components.common.registry import is_ai4cop_image
+from components.common.runs import new_run_id, run_metadata
 from components.orchestrator.channel import Channel, Closed
 from components.orchestrator.events import FAILED, FINISHED, Event, EventBus
 from components.orchestrator.graph import Plan, Step, StepKey
@@ -113,11 +114,16 @@ class _StepError(Exception):
 
 
 class Run:
-    """One execution of a plan. ``start`` returns at once; ``wait`` blocks until it has ended."""
+    """One execution of a plan. ``start`` returns at once; ``wait`` blocks until it has ended.
+
+    Every call carries the run's unique ``id`` in its metadata (``components.common.runs``): that is how a
+    component running for several runs (a broker, an analyzer) tells a new run from the one before.
+    """
 
     def __init__(self, plan: Plan, label: str, bus: EventBus, options: RunOptions):
         self.plan = plan
         self.label = label
+        self.id = new_run_id(label)
         self.bus = bus
         self.options = options
         self.failure: Failure | None = None
@@ -138,6 +144,7 @@ class Run:
             for key, step in plan.steps.items() if not step.source
         }
         self._threads: list[threading.Thread] = []
+        self._metadata = run_metadata(self.id)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -369,7 +376,7 @@ class Run:
             self._emit("RPC.call", step.node, rpc=step.rpc.name)
             produced = False
             try:
-                reply = method(request, timeout=self.options.call_timeout)
+                reply = method(request, timeout=self.options.call_timeout, metadata=self._metadata)
                 if step.rpc.output_stream:
                     for response in reply:  # type: ignore[attr-defined]
                         produced = True

@@ -75,10 +75,13 @@ def _environments(pipeline: Any, config: Path | None) -> dict[str, dict[str, str
 
 
 def _up(args: argparse.Namespace) -> int:
-    from components.runner.local import ORCHESTRATOR, write_basepath
+    from components.common.errors import InvalidInput
+    from components.runner.local import CLIENT, ORCHESTRATOR, write_basepath
     from components.runner.pipeline import LocalPipeline, read_text
 
     _interrupt_on_sigterm()
+    if args.basepath.exists() and not args.basepath.is_dir():
+        raise InvalidInput(f"--basepath {args.basepath} is a file, not a folder")
     text = read_text(args.blueprint)
     pipeline = LocalPipeline.prepare(text, args.basepath / "logs")
     envs = _environments(pipeline, args.config)
@@ -87,12 +90,17 @@ def _up(args: argparse.Namespace) -> int:
         endpoints = pipeline.deployment.endpoints()
         write_basepath(args.basepath, text, endpoints,
                        {k.removesuffix(".proto"): v for k, v in pipeline.protofiles().items()})
-        for name, endpoint in endpoints.items():
+        for name, node in pipeline.deployment.nodes.items():
             if name != ORCHESTRATOR:
-                print(f"{name}: {endpoint.target}", flush=True)
-        print(f"orchestrator: {endpoints[ORCHESTRATOR].target}", flush=True)
-        print(f"wrote {args.basepath}/blueprint.json, dockerinfo.json, microservice/; Ctrl-C stops everything",
-              flush=True)
+                print(f"{name}: {node.endpoint.target} (gRPC), {node.web_url} (web)", flush=True)
+        orchestrator = endpoints[ORCHESTRATOR].target
+        print(f"orchestrator: {orchestrator}", flush=True)
+        base = args.basepath
+        print(f"wrote {base}/blueprint.json, dockerinfo.json, microservice/, {CLIENT.parent}/\n"
+              f"run the pipeline (as often as you like): python3 {base / CLIENT} --endpoint={orchestrator} "
+              f"--basepath={base}\n"
+              f"  or: ai4cop run {args.blueprint} --dockerinfo {base / 'dockerinfo.json'}\n"
+              "Ctrl-C stops everything", flush=True)
         _wait_for_signal(pipeline.deployment)
     finally:
         pipeline.stop()
@@ -147,7 +155,10 @@ def _run(args: argparse.Namespace) -> int:
         results = outcome.results
         print(json.dumps(next(iter(results.values())) if len(results) == 1 else results, indent=2))
     else:
-        print(f"run finished in {outcome.run.ended_at - outcome.run.started_at:.1f} s")
+        from components.runner.answer import format_answer
+
+        print(format_answer(outcome.run, outcome.results))
+    print(f"run finished in {outcome.run.ended_at - outcome.run.started_at:.1f} s", file=sys.stderr)
     return 0
 
 
