@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from components.orchestrator.blueprint import parse_dockerinfo
 from components.runner.demo import ensure_sample_data
+from components.runner.local import free_port
 from tests.orchestrator_helpers import ai4cop, cli_env, platform_client
 
 ROOT = Path(__file__).parents[1]
@@ -147,6 +149,20 @@ def test_run_prints_the_answer_as_demo_does_and_says_when_there_is_none(cache: P
                              capture_output=True, text=True, env=cli_env(cache), timeout=90)
     assert nothing.returncode == 0, nothing.stderr
     assert nothing.stdout == "comax1.analyze: no result (0 calls)\n"
+
+
+def test_run_on_a_wrong_port_says_what_it_waits_for(cache: Path, tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    info = tmp_path / "dockerinfo.json"
+    info.write_text(json.dumps({"docker_info_list": [
+        {"container_name": name, "ip_address": "127.0.0.1", "port": port} for name in ("databroker1", "comax1")]}))
+    proc = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--dockerinfo", str(info)), capture_output=True,
+                          text=True, env={**cli_env(cache), "ORCHESTRATOR_STARTUP_TIMEOUT": "3"}, timeout=60)
+    assert proc.returncode == 1
+    assert (f"waiting for comax1 at 127.0.0.1:{port}, databroker1 at 127.0.0.1:{port} to answer (up to 3 s)"
+            in proc.stderr)
+    assert re.search(rf"^ai4cop run: error: (comax1.analyze|databroker1.next_product) failed: UNAVAILABLE: not "
+                     rf"reachable at 127.0.0.1:{port} within 3 s", proc.stderr, re.MULTILINE), proc.stderr
 
 
 def test_run_names_a_node_that_cannot_start(cache: Path, tmp_path: Path) -> None:

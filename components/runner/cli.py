@@ -113,7 +113,7 @@ def _progress_writer() -> Any:
     tty = sys.stderr.isatty()
 
     def write(line: str) -> None:
-        sys.stderr.write(f"\r{line}" if tty else f"{line}\n")
+        sys.stderr.write(f"\r{line}\x1b[K" if tty else f"{line}\n")
         sys.stderr.flush()
 
     return Progress(write), tty
@@ -129,13 +129,16 @@ def _report_failure(command: str, outcome: Any, logs: dict[str, str]) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from components.orchestrator.settings import Settings as OrchestratorSettings
     from components.runner.pipeline import LocalPipeline, node_protos, read_text, run_to_end
 
     _interrupt_on_sigterm()
+    options = OrchestratorSettings().run_options()
     text = read_text(args.blueprint)
     progress, tty = _progress_writer()
     if args.dockerinfo is not None:
-        outcome = run_to_end(text, read_text(args.dockerinfo), node_protos(text, args.protos), on_progress=progress)
+        outcome = run_to_end(text, read_text(args.dockerinfo), node_protos(text, args.protos), options=options,
+                             on_progress=progress)
         logs: dict[str, str] = {}
     else:
         with tempfile.TemporaryDirectory(prefix="ai4cop-run-") as tmp:
@@ -143,7 +146,8 @@ def _run(args: argparse.Namespace) -> int:
             envs = _environments(pipeline, args.config)
             try:
                 pipeline.start(envs)
-                outcome = run_to_end(text, pipeline.dockerinfo(), pipeline.protofiles(), on_progress=progress)
+                outcome = run_to_end(text, pipeline.dockerinfo(), pipeline.protofiles(), options=options,
+                                     on_progress=progress)
                 logs = {n: p.log_tail() for n, p in pipeline.deployment.nodes.items()}
             finally:
                 pipeline.stop()
