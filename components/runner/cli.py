@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--json", action="store_true", help="print the analyzer's aggregate (ai4cop comax --json)")
     demo.add_argument("--serve", action="store_true", help="keep the comax web page up and print its address")
     demo.set_defaults(func=_demo)
+    for command in (up, run, demo):
+        # the CO pipeline's sample data and analyzer (a missing module in a node names its own extra)
+        command.set_defaults(extra="comax")
 
 
 def _interrupt_on_sigterm() -> None:
