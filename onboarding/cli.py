@@ -6,16 +6,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
 from components.common.catalogue import CATALOGUE
-from components.common.errors import Ai4copError
 from components.common.settings import describe_invalid
 
-# Each module has ``register(subparsers)`` adding commands whose handler (``func``) returns an exit code.
+# Each module has ``register(subparsers)`` adding commands whose handler (``func``) returns an exit code, and
+# whose ``extra`` default names the pip extra they need (a component's commands get its catalogue entry's).
 # Heavy imports stay inside the handlers so that ``ai4cop --help`` is fast.
 BEFORE_COMPONENTS = ["onboarding.proto_cli", "components.common.serve_cli"]
 AFTER_COMPONENTS = ["onboarding.deploy_cli", "onboarding.blueprint_cli", "components.runner.cli"]
@@ -41,8 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_grpc_core() -> None:
+    """Keep gRPC's C core from writing its own log lines (``E1204 ... add_port.cc``, absl's ``WARNING: All log
+    messages before absl::InitializeLog()...``) to the terminal: every command reports its failures in one line
+    of its own. ``GRPC_VERBOSITY=debug`` still shows them. The core reads the variable when grpc is first imported,
+    so this runs before anything imports grpc (this module imports nothing that does)."""
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; domain errors become one readable line on stderr and a non-zero exit."""
+    quiet_grpc_core()
+    from components.common.errors import Ai4copError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
@@ -52,8 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # settings from the environment (COMAX_QA_MIN=abc ...): name the variable and what is wrong
         return _fail(args.command, describe_invalid(err))
     except ModuleNotFoundError as err:
-        extra = getattr(args, "extra", "")
-        if not extra or not err.name or err.name.split(".")[0] in ("components", "onboarding"):
+        extra = _extra_for(args, err.name or "")
+        if not extra:
             raise
         return _fail(args.command, f"needs the '{extra}' extra (the {err.name} module is not installed): "
                                    f"pip install 'ai4cop[{extra}]'")
@@ -61,8 +73,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (ai4cop ... | head): not an error worth a traceback
         sys.stderr.close()
         return 0
+    except OSError as err:
+        # a file or folder the command cannot use (a file where a folder is needed, no permission, disk full...)
+        return _fail(args.command, _describe_os_error(err))
     except KeyboardInterrupt:
         return _fail(args.command, "interrupted", 130)
+
+
+def _extra_for(args: argparse.Namespace, module: str) -> str:
+    """The pip extra the command needs when ``module`` is missing ('' when it is one of ours: a real bug)."""
+    top = module.split(".")[0]
+    if not top or top in ("components", "onboarding"):
+        return ""
+    return str(getattr(args, "extra", "") or "")
+
+
+def _describe_os_error(err: OSError) -> str:
+    where = " -> ".join(str(name) for name in (err.filename, err.filename2) if name is not None)
+    return f"{where}: {err.strerror}" if where and err.strerror else str(err)
 
 
 def _fail(command: str, message: str, code: int = 2) -> int:

@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     export = subparsers.add_parser("export", help="export a blueprint as a Kubernetes solution zip")
     export.add_argument("blueprint", type=Path)
-    export.add_argument("-o", "--output", type=Path, default=Path("solution.zip"))
+    export.add_argument("-o", "--output", type=Path, default=Path("solution.zip"),
+                        help="the zip to write (default: %(default)s; a folder: solution.zip in it)")
     export.add_argument("--registry", default=None, help="re-point ai4cop images at this registry")
     export.add_argument("--tag", default=None, help="re-tag ai4cop images (default: keep the blueprint's)")
     export.add_argument("--namespace", default="ai4cop", help="Kubernetes namespace (default: %(default)s)")
@@ -62,6 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help='per-container settings {"<container>": {"VAR": "value"}} (as for ai4cop run), '
                              "over the defaults for a deployed CO pipeline; credentials go in the Secret")
     export.set_defaults(func=_export)
+    for command in (build, base, onboard, export):
+        command.set_defaults(extra="deploy")
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -115,8 +118,9 @@ def _export(args: argparse.Namespace) -> int:
         replicas=parse_replicas(args.replicas), shared_folder=args.shared_folder, shared_size=args.shared_size,
         storage_class=args.storage_class, config=load_config(args.config),
     )
-    files = export_solution(args.blueprint, args.output, options)
-    print(f"wrote {args.output} ({len(files)} files)", file=sys.stdout)
+    output = args.output / "solution.zip" if args.output.is_dir() else args.output
+    files = export_solution(args.blueprint, output, options)
+    print(f"wrote {output} ({len(files)} files)", file=sys.stdout)
     if "deployments/pvc.yaml" in files and not args.storage_class:
         print("note: the shared volume (deployments/pvc.yaml) needs a ReadWriteMany storage class; if the "
               "cluster's default cannot do that, export with --storage-class", file=sys.stderr)

@@ -229,6 +229,9 @@ def _readme(solution: str, workloads: Sequence[Workload], options: ExportOptions
 def export_solution(blueprint_path: Path, output: Path, options: ExportOptions) -> list[str]:
     """Write the solution zip to ``output`` and return the names it holds."""
     files = build_solution(blueprint_path, options)
+    for folder in (output.parent, *output.parent.parents):
+        if folder.exists() and not folder.is_dir():
+            raise InvalidInput(f"cannot write {output}: {folder} is a file, not a folder")
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):

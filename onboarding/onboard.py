@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,16 @@ logger = logging.getLogger(__name__)
 ONBOARDING_PATH = "/onboarding-app/v2/advancedModel"
 LICENSE_SCHEMA = Path(__file__).parent / "assets" / "license-profile-1.0.0.schema.json"
 MANIFEST = "onboarding.json"
+
+# An image reference as container tools parse it (the distribution reference grammar): [registry[:port]/]path with
+# lowercase path components, then an optional :tag and @algorithm:digest. The first component is a registry only
+# when it has a '.' or a ':' or is localhost, as docker decides.
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REGISTRY = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+                       r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?$")
+_REPOSITORY = re.compile(
+    rf"^{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$")
 
 
 @functools.cache
@@ -80,8 +91,9 @@ class OnboardingPackage:
 def write_package(component: str, image: str, out_dir: Path, model_name: str | None = None,
                   root: Path = REPO_ROOT) -> OnboardingPackage:
     """Check and copy ``component``'s proto and license into ``out_dir`` with a manifest naming ``image``."""
-    if not image.strip():
-        raise InvalidInput("the image reference is empty")
+    check_image_ref(image)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidInput(f"-o {out_dir} is a file, not a folder")
     spec = image_spec(component)
     proto, license_file = root / spec.proto, root / spec.license
     check_proto(proto)
@@ -94,6 +106,20 @@ def write_package(component: str, image: str, out_dir: Path, model_name: str | N
                 "protobuf": package.proto.name, "license": package.license.name}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return package
+
+
+def check_image_ref(image: str) -> None:
+    """``InvalidInput`` unless ``image`` is a pullable image reference: the platform stores it as given and
+    only fails when it deploys the model."""
+    ref = image.strip()
+    if not ref:
+        raise InvalidInput("the image reference is empty")
+    first, _, rest = ref.partition("/")
+    registry = rest and ("." in first or ":" in first or first == "localhost")
+    valid = bool(_REGISTRY.match(first) and _REPOSITORY.match(rest)) if registry else bool(_REPOSITORY.match(ref))
+    if not valid or len(ref) > 255:
+        raise InvalidInput(f"image reference {ref!r} is not valid: expected [registry/]repository[:tag][@digest] "
+                           "with a lowercase repository, e.g. ghcr.io/ai4cop/ai4cop-comax:0.1.0")
 
 
 def onboarding_url(base: str) -> str:

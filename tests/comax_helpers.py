@@ -258,12 +258,13 @@ class Served:
         self.stopped = False
 
     def analyze(self, href: str, aoi: str = AOI, window: tuple[datetime, datetime] | None = None,
-                **extra: Any) -> Any:
-        """``COMax.analyze`` of one Product for ``aoi`` and ``window`` (none: the whole product)."""
+                metadata: Any = None, **extra: Any) -> Any:
+        """``COMax.analyze`` of one Product for ``aoi`` and ``window`` (none: the whole product), with call
+        ``metadata``."""
         fields = {"href": href, "aoi_wkt": aoi, **extra}
         if window is not None:
             fields.update(query_start=isoformat(window[0]), query_end=isoformat(window[1]))
-        return self.stub.analyze(contract.contract_pb2.Product(**fields), timeout=30)
+        return self.stub.analyze(contract.contract_pb2.Product(**fields), timeout=30, metadata=metadata)
 
     def stop(self) -> None:
         if self.stopped:

@@ -136,10 +136,12 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 
 @pytest.mark.parametrize(("env", "expected"), [
-    ({"COMAX_AOI": "POLYGON((0 0"}, "invalid setting aoi (COMAX_AOI): Value error, AOI is not valid WKT"),
-    ({"COMAX_START": "2024-13-01"}, "invalid setting start (COMAX_START): Value error, start is not an ISO"),
-    ({"COMAX_END": "yesterday"}, "invalid setting end (COMAX_END): Value error, end is not an ISO 8601"),
-    ({"COMAX_START": "2024-03-02", "COMAX_END": "2024-03-01"}, "invalid setting end (COMAX_END): Value error, "
+    ({"COMAX_AOI": "POLYGON((0 0"}, "invalid setting aoi (COMAX_AOI): AOI is not valid WKT"),
+    ({"COMAX_AOI": "8,42,14"}, "invalid setting aoi (COMAX_AOI): AOI '8,42,14' has 3 numbers; a bbox is "
+                               "'west,south,east,north'"),
+    ({"COMAX_START": "2024-13-01"}, "invalid setting start (COMAX_START): start is not an ISO"),
+    ({"COMAX_END": "yesterday"}, "invalid setting end (COMAX_END): end is not an ISO 8601"),
+    ({"COMAX_START": "2024-03-02", "COMAX_END": "2024-03-01"}, "invalid setting end (COMAX_END): "
                                                                "end 2024-03-01T00:00:00Z is before start"),
     ({"COMAX_QA_MIN": "1.5"}, "invalid setting qa_min (COMAX_QA_MIN): Input should be less than or equal to 1"),
 ])

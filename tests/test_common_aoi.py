@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import shapely
 
 from components.common.aoi import isoformat, parse_aoi, parse_time, parse_window, split_antimeridian
 from components.common.errors import InvalidInput
+from onboarding.cli import main
 
 
 @pytest.mark.parametrize(
@@ -37,11 +40,44 @@ def test_the_same_area_in_every_accepted_form(text: str) -> None:
         ("5,55,15,45", "south"),
         ("0,0,0,10", "zero width"),
         ("POLYGON((0 80, 10 80, 10 95, 0 95, 0 80))", "outside lon/lat"),
+        ("8,42,14", "'8,42,14' has 3 numbers; a bbox is 'west,south,east,north'"),
+        ("8 42 14 47", "has 4 numbers; a bbox is 'west,south,east,north' \\(4 numbers, comma-separated\\)"),
+        ("5,-95,15,55", "bbox latitudes must lie within -90..90"),
     ],
 )
 def test_bad_aoi_says_what_is_wrong(text: str, says: str) -> None:
     with pytest.raises(InvalidInput, match=says):
         parse_aoi(text)
+
+
+def test_a_bbox_written_east_first_is_caught_with_the_fix() -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_aoi("14,42,8,44")
+    assert str(err.value) == (
+        "bbox west 14 is east of east 8: that would cross the antimeridian and span 354 degrees of longitude; if "
+        "you meant 8 to 14, give '8,42,14,44' (west,south,east,north); a bbox across the antimeridian spans at most "
+        "180 degrees (give WKT for a wider area)")
+    with pytest.raises(InvalidInput, match="if you meant -20 to -10, give '-20,35,-10,45'"):
+        parse_aoi("-10,35,-20,45")
+    assert parse_aoi("100,-10,-80,10").bounds == (100, -10, 280, 10)  # 180 degrees across: still an area
+
+
+@pytest.mark.parametrize("aoi", ["8,42,14", "14,42,8,44", "POLYGON((0 0, 1 1", "-10,35,-20,45"])
+def test_every_command_and_setting_reads_an_aoi_the_same_way(aoi: str, capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(InvalidInput) as expected:
+        parse_aoi(aoi)
+    messages = []
+    for command in (["comax", "x.nc", "--aoi", aoi], ["search", "--dir", ".", "--aoi", aoi]):
+        assert main(command) == 2
+        messages.append(capsys.readouterr().err.split(": error: ", 1)[1].strip())
+    monkeypatch.setenv("COMAX_AOI", aoi)
+    monkeypatch.setenv("DATABROKER_AOI", aoi)
+    for component in ("comax", "databroker"):
+        assert main(["serve", component, "--port", "0", "--web-port", "0"]) == 2
+        message = capsys.readouterr().err.split(": error: ", 1)[1].strip()
+        messages.append(re.sub(r"^invalid setting aoi \([A-Z_, ]+\): ", "", message))
+    assert messages == [str(expected.value)] * 4
 
 
 def test_bbox_across_the_antimeridian_splits_into_two_parts() -> None:

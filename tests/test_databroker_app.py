@@ -22,7 +22,7 @@ from components.common.web import create_web_app
 from components.databroker.app import Settings, build
 from onboarding.cli import main as cli_main
 from tests.conftest import eventually
-from tests.databroker_helpers import NGINX_404, odata_catalogue, repeating_next_link, serve
+from tests.databroker_helpers import NGINX_404, as_json, odata_catalogue, repeating_next_link, serve
 
 Q = {"start": "2024-01-01", "end": "2024-01-08", "aoi": "10,40,20,50"}
 
@@ -146,7 +146,8 @@ def test_web_api_shows_and_changes_the_query(odata: Any) -> None:
         assert bad.status_code == 422, body
         assert bad.json()["error"] == "InvalidInput" and isinstance(bad.json()["detail"], str), bad.json()
     assert client.get("/api/query").json()["start"] == "2024-01-03T00:00:00Z"  # bad input lost nothing
-    assert client.get("/api/products").json() == {"state": "ready", "delivered": 0, "error": "", "products": []}
+    assert client.get("/api/products").json() == {"state": "ready", "delivered": 0, "error": "", "run": "",
+                                                  "products": []}
 
 
 def test_web_products_list_follows_the_source(odata: Any) -> None:
@@ -201,10 +202,31 @@ def test_cli_bad_input_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["search", "--start", "2024-02-01", "--end", "2024-01-01"]) == 2
     assert "before start" in capsys.readouterr().err
     assert cli_main(["search", "--aoi", "5,45,15"]) == 2
-    assert "has 3 numbers; a bbox is 'west,south,east,north'" in capsys.readouterr().err
+    assert "has 3 numbers; a bbox is 'west,south,east,north' (4 numbers, comma-separated)" in capsys.readouterr().err
     assert cli_main(["search", "--dir", "/nonexistent/s5p"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "ai4cop sample s5p-co" in err  # no table header before the error
+
+
+@pytest.mark.parametrize("fail_from", [0, 5])
+def test_cli_json_stays_valid_json_when_the_catalogue_fails(fail_from: int,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Failing at once: nothing on stdout; failing on page 2: the array of page 1, closed; the error on stderr."""
+    def handle(request: Any) -> Any:
+        if int(request.params.get("$skip", 0)) >= fail_from:
+            return as_json({"detail": "Invalid filter"}, status=400)
+        return pages(request)
+
+    with serve(lambda r: handle(r)) as loop:
+        pages = odata_catalogue(23, lambda: loop.url, page_items=5)
+        assert cli_main(["search", "--catalogue", "cdse", "--url", loop.url, "--start", "2024-01-01", "--end",
+                         "2024-01-08", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("ai4cop search: error: catalogue ") and "Invalid filter" in err
+    if fail_from:
+        assert len(json.loads(out)) == fail_from
+    else:
+        assert out == ""
 
 
 def test_cli_takes_a_bbox_starting_with_a_minus_sign(odata: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -135,6 +136,25 @@ def test_requirements_are_complete(solution: Path) -> None:
     names = {line.split(">=")[0].lower() for line in (solution / "requirements.txt").read_text().splitlines()
              if line and not line.startswith("#")}
     assert {"kubernetes", "pyyaml", "grpcio", "grpcio-tools", "protobuf"} <= names
+    # every third-party module the two scripts import (grpcio-tools compiles the proto at run time)
+    distributions = {"yaml": "pyyaml", "grpc": "grpcio", "google": "protobuf"}
+    imported = set()
+    for script in ("kubernetes-client-script.py", "orchestrator_client/orchestrator_client.py"):
+        for node in ast.walk(ast.parse((solution / script).read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"__future__", "orchestrator_client"}
+    assert third_party == {"yaml", "kubernetes", "urllib3", "grpc"}
+    assert {distributions.get(module, module) for module in third_party} <= names
+
+
+def test_client_script_reports_a_missing_env_file_in_one_line(solution: Path, tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "kubernetes-client-script.py", "--dry-run", "--secret-env-file",
+                           str(tmp_path / "missing.env")], cwd=solution, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr == f"error: cannot read the env file {tmp_path / 'missing.env'}: No such file or directory\n"
 
 
 def test_client_script_dry_run_prints_what_it_would_apply(solution: Path, tmp_path: Path) -> None:
@@ -279,9 +299,10 @@ def test_orchestrator_client_runs_a_pipeline_on_the_real_orchestrator(tmp_path: 
         endpoints["orchestrator"] = Endpoint("127.0.0.1", port)
         links = [("source.next", "double.double"), ("double.double", "sink.collect")]
         write_basepath(tmp_path, blueprint(nodes, links), endpoints, {n: c.proto for n, c in nodes.items()})
+        # write_basepath (ai4cop up) puts the client where the solution has it: the same script
         client = tmp_path / "orchestrator_client" / "orchestrator_client.py"
-        client.parent.mkdir()
-        client.write_text(build_solution(BLUEPRINT, ExportOptions())["orchestrator_client/orchestrator_client.py"])
+        assert client.read_text() == build_solution(BLUEPRINT, ExportOptions())[
+            "orchestrator_client/orchestrator_client.py"]
         proc = subprocess.run([sys.executable, str(client), f"--endpoint=127.0.0.1:{port}", "--basepath=./",
                                "--timeout=60"], cwd=tmp_path, capture_output=True, text=True, timeout=90,
                               check=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from components.common.errors import InvalidInput, NotFound, PermissionDenied, U
 from components.geotriples_adapter.convert import confine, convert, dump, mapping_for
 from components.geotriples_adapter.engine import Options
 from components.geotriples_adapter.functions import GEOMETRY_FUNCTIONS, CrsContext
+from onboarding.cli import main
 from tests.geotriples_helpers import (
     FEATURES,
     GEO,
@@ -191,6 +193,53 @@ def test_invalid_geometry_names_feature_or_is_skipped(tmp_path: Path) -> None:
     graph = parse(_text(conversion))
     assert conversion.stats.skipped == 2
     assert set(wkt_values(graph)) == {"http://example.com/bad/id/1"}
+
+
+def _features_file(tmp_path: Path, geometries: list[object]) -> Path:
+    features = [{"type": "Feature", "properties": {"name": f"f{i}"}, "geometry": g}
+                for i, g in enumerate(geometries, 1)]
+    path = tmp_path / "things.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+def test_an_open_polygon_ring_is_closed_and_said_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    square = [[0, 0], [1, 0], [1, 1], [0, 1]]
+    path = _features_file(tmp_path, [
+        {"type": "Polygon", "coordinates": [square]},  # open
+        {"type": "Polygon", "coordinates": [[*square, [0, 0]]]},  # closed
+        {"type": "MultiPolygon", "coordinates": [[[[5, 5], [6, 5], [6, 6], [5, 5]]], [[[8, 8], [9, 8], [9, 9]]]]},
+    ])
+    conversion = convert(path)
+    wkts = wkt_values(parse(_text(conversion)))
+    assert conversion.stats.closed_rings == 2
+    assert "POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))" in wkts["http://example.com/things/id/1"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"feature {n} of things.geojson: a polygon ring does not end on its first position (GeoJSON requires it); "
+        "closed it" for n in (1, 3)]
+
+
+def test_a_feature_without_geometry_gets_no_geometry_node(tmp_path: Path) -> None:
+    path = _features_file(tmp_path, [{"type": "Point", "coordinates": [1, 2]}, None])
+    conversion = convert(path)
+    graph = parse(_text(conversion))
+    assert conversion.stats.without_geometry == 1
+    feature, geometry = URIRef("http://example.com/things/id/2"), URIRef("http://example.com/things/Geometry/2")
+    assert graph.value(feature, URIRef("http://example.com/ontology#hasName")) == Literal("f2")
+    assert not list(graph.triples((feature, URIRef(GEO + "hasGeometry"), None)))
+    assert not list(graph.triples((geometry, None, None)))
+    assert set(wkt_values(graph)) == {"http://example.com/things/id/1"}
+
+
+def test_the_cli_says_what_it_closed_and_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _features_file(tmp_path, [{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1]]]}, None])
+    assert main(["geotriples", "convert", str(path), "-o", str(tmp_path / "out.nt")]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "13 triples, 1 feature with a polygon ring closed (left open in the input), 1 feature without geometry "
+        "(no geo:Geometry made)")
+    assert main(["geotriples", "convert", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"ai4cop geotriples: error: input file {tmp_path} is a folder: give one "
+                                       "Shapefile (.shp), GeoJSON, CSV/TSV, KML or GML file\n")
 
 
 def test_bad_mappings(tmp_path: Path) -> None:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from components.orchestrator.blueprint import parse_dockerinfo
 from components.runner.demo import ensure_sample_data
+from components.runner.local import free_port
 from tests.orchestrator_helpers import ai4cop, cli_env, platform_client
 
 ROOT = Path(__file__).parents[1]
@@ -72,45 +74,52 @@ def test_blueprint_check_lists_every_problem(cache: Path, tmp_path: Path) -> Non
     assert any("[brace-space]" in line and "comax1.proto" in line for line in lines)
 
 
-def test_up_serves_the_platform_client_and_stops_everything(cache: Path, tmp_path: Path) -> None:
+def test_up_serves_the_platform_client_again_and_again_and_stops_everything(cache: Path, tmp_path: Path) -> None:
     basepath = tmp_path / "solution"
     up = subprocess.Popen(ai4cop("up", str(ROOT / "blueprint.json"), "--basepath", str(basepath)),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(cache))
     try:
-        endpoint = ""
+        printed: list[str] = []
         assert up.stdout is not None
-        deadline = time.monotonic() + 60
-        while not endpoint and time.monotonic() < deadline:
+        while not printed or printed[-1] != "Ctrl-C stops everything":
             line = up.stdout.readline()
             assert line, up.stderr.read() if up.stderr else ""
-            if line.startswith("orchestrator: "):
-                endpoint = line.split(": ", 1)[1].strip()
-        assert endpoint
+            printed.append(line.rstrip("\n"))
+        endpoint = next(line for line in printed if line.startswith("orchestrator: ")).split(": ", 1)[1]
+        for node in ("databroker1", "comax1"):
+            (line,) = [line for line in printed if line.startswith(f"{node}: ")]
+            web = line.split(", ")[1].removesuffix(" (web)")
+            assert line.endswith(" (web)") and "(gRPC)" in line
+            assert httpx.get(f"{web}healthz", timeout=10).status_code == 200
+        client = basepath / "orchestrator_client" / "orchestrator_client.py"
+        assert f"python3 {client} --endpoint={endpoint} --basepath={basepath}" in "\n".join(printed)
         assert sorted(p.name for p in (basepath / "microservice").iterdir()) == ["comax1.proto", "databroker1.proto"]
         ports = [e.port for e in parse_dockerinfo((basepath / "dockerinfo.json").read_text()).values()]
         assert len(ports) == 3
         script = platform_client(tmp_path / "client")
-        client = subprocess.run([sys.executable, str(script), f"--endpoint={endpoint}", f"--basepath={basepath}"],
-                                cwd=script.parent, capture_output=True, text=True, timeout=60)
-        assert client.returncode == 0, client.stderr
-        assert "final: run.finished" in client.stdout, client.stdout
-        assert client.stdout.count("comax1 produced event 'RPC.finished'") == 6
-        # Again, with the client `ai4cop export` ships: it observes first, so it must follow the new run (the
-        # source is exhausted now, so that run finishes at once), not end on the previous run's final event.
-        shipped = subprocess.run([sys.executable, str(ROOT / "onboarding/assets/orchestrator_client.py"),
-                                  f"--endpoint={endpoint}", f"--basepath={basepath}", "--timeout=60"],
-                                 capture_output=True, text=True, timeout=90)
+        first = subprocess.run([sys.executable, str(script), f"--endpoint={endpoint}", f"--basepath={basepath}"],
+                               cwd=script.parent, capture_output=True, text=True, timeout=60)
+        assert first.returncode == 0, first.stderr
+        assert "final: run.finished" in first.stdout, first.stdout
+        assert first.stdout.count("comax1 produced event 'RPC.finished'") == 6
+        # Again, with the client `up` wrote (the one `ai4cop export` ships): the broker starts over for the new
+        # run, so it analyses all six products again.
+        shipped = subprocess.run([sys.executable, str(client), f"--endpoint={endpoint}", f"--basepath={basepath}",
+                                  "--timeout=60"], capture_output=True, text=True, timeout=90)
         assert shipped.returncode == 0, shipped.stdout + shipped.stderr
         lines = shipped.stdout.splitlines()
         assert "run: success=True code=0 message='running'" in lines
+        assert sum(line.startswith("[run-2] RPC.finished comax1") for line in lines) == 6
         # the run may finish before `run` returns, so its final event may come before or after that line
         assert [line for line in lines if line.startswith("[")][-1].startswith("[run-2] run.finished orchestrator")
-        # And `ai4cop run` against the nodes that are up (still exhausted: nothing more to do, success).
-        again = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--dockerinfo",
-                                      str(basepath / "dockerinfo.json"), "--protos", str(basepath / "microservice")),
-                               capture_output=True, text=True, env=cli_env(cache), timeout=60)
-        assert again.returncode == 0, again.stderr
-        assert "products found 0, done 0" in again.stderr and again.stdout.startswith("run finished in ")
+        # And `ai4cop run` against the nodes that are up, twice: the whole answer each time, as `demo` prints it.
+        for _ in range(2):
+            again = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--dockerinfo",
+                                          str(basepath / "dockerinfo.json")),
+                                   capture_output=True, text=True, env=cli_env(cache), timeout=60)
+            assert again.returncode == 0, again.stderr
+            assert "products found 6, done 6" in again.stderr and "run finished in " in again.stderr
+            assert again.stdout.startswith("Maximum CO column: ") and "over 6 product(s)" in again.stdout
     finally:
         up.send_signal(signal.SIGTERM)
         code = up.wait(30)
@@ -125,6 +134,35 @@ def test_run_prints_the_last_node_result_as_json(cache: Path) -> None:
     result = json.loads(proc.stdout)
     assert result["products_analyzed"] == 6 and result["max_mol_m2"] > 0
     assert "products found 6, done 6" in proc.stderr
+
+
+def test_run_prints_the_answer_as_demo_does_and_says_when_there_is_none(cache: Path, tmp_path: Path) -> None:
+    proc = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json")), capture_output=True, text=True,
+                          env=cli_env(cache), timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("Maximum CO column: ") and lines[1].startswith("  where: latitude ")
+    assert "over 6 product(s)" in lines[-1] and "run finished in " in proc.stderr
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"databroker1": {"DATABROKER_START": "2023-01-01", "DATABROKER_END": "2023-01-02"}}))
+    nothing = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--config", str(config)),
+                             capture_output=True, text=True, env=cli_env(cache), timeout=90)
+    assert nothing.returncode == 0, nothing.stderr
+    assert nothing.stdout == "comax1.analyze: no result (0 calls)\n"
+
+
+def test_run_on_a_wrong_port_says_what_it_waits_for(cache: Path, tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    info = tmp_path / "dockerinfo.json"
+    info.write_text(json.dumps({"docker_info_list": [
+        {"container_name": name, "ip_address": "127.0.0.1", "port": port} for name in ("databroker1", "comax1")]}))
+    proc = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--dockerinfo", str(info)), capture_output=True,
+                          text=True, env={**cli_env(cache), "ORCHESTRATOR_STARTUP_TIMEOUT": "3"}, timeout=60)
+    assert proc.returncode == 1
+    assert (f"waiting for comax1 at 127.0.0.1:{port}, databroker1 at 127.0.0.1:{port} to answer (up to 3 s)"
+            in proc.stderr)
+    assert re.search(rf"^ai4cop run: error: (comax1.analyze|databroker1.next_product) failed: UNAVAILABLE: not "
+                     rf"reachable at 127.0.0.1:{port} within 3 s", proc.stderr, re.MULTILINE), proc.stderr
 
 
 def test_run_names_a_node_that_cannot_start(cache: Path, tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from components.common.aoi import accept_bbox_values
+
 DEFAULT_SAMPLE_START = "2024-03-01T12:00:00Z"
 
 
@@ -19,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     comax.add_argument("--pixel", choices=("centre", "footprint"), default="centre",
                        help="pixel in AOI when its centre is inside (default) or its footprint intersects")
     comax.add_argument("--json", action="store_true", help="print one JSON object")
+    accept_bbox_values(comax)
     comax.set_defaults(func=_comax)
 
     sample = subparsers.add_parser("sample", help="write synthetic sample data")
@@ -43,6 +46,8 @@ def _sample(args: argparse.Namespace) -> int:
 
     if args.days < 1 or args.per_day < 1 or args.scanlines < 2:
         raise InvalidInput("--days and --per-day must be at least 1 and --scanlines at least 2")
+    if Path(args.outdir).exists() and not Path(args.outdir).is_dir():
+        raise InvalidInput(f"OUTDIR {args.outdir} is a file, not a folder")
     paths = generate_products(Path(args.outdir), parse_time(args.start, "start"), args.days, args.per_day,
                               scanlines=args.scanlines, seed=args.seed)
     for path in paths:

@@ -17,7 +17,8 @@ class COMaxService:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.sources = Sources(settings.source_config())
-        self.book = ResultBook(FolderStore(settings.results_folder) if settings.results_folder else None)
+        self.book = ResultBook(FolderStore(settings.results_folder) if settings.results_folder else None,
+                               keep_runs=settings.keep_runs)
 
     def query_for(self, aoi: str, start: str, end: str) -> Query:
         """The question for one product: its own AOI/window, else the configured defaults."""
@@ -28,13 +29,14 @@ class COMaxService:
             start, end = self.settings.start or "", self.settings.end or ""
         return Query.build(aoi, start or None, end or None, qa_min=self.settings.qa_min, pixel=self.settings.pixel)
 
-    def analyze(self, href: str, name: str, query: Query) -> tuple[ProductResult, Summary]:
-        """Analyse one product, record it, and return its result and the aggregate."""
+    def analyze(self, href: str, name: str, query: Query, run: str = "") -> tuple[ProductResult, Summary]:
+        """Analyse one product for pipeline run ``run`` ('' = not named), record it, and return its result and
+        the aggregate (of that run's question)."""
         if not href:
             result = ProductResult(product=name or "(unnamed)", error="InvalidInput: the Product has no href")
         else:
             result = analyze_product(self.sources, href, query, name)
-        return result, self.book.add(query, result)
+        return result, self.book.add(query, result, run)
 
     def close(self) -> None:
         self.sources.close()

@@ -10,6 +10,7 @@ from components.comax.analysis import ProductResult, Summary
 from components.comax.service import COMaxService
 from components.common.contract import contract_pb2
 from components.common.errors import grpc_errors
+from components.common.runs import run_of
 
 if TYPE_CHECKING:
     # mypy checks the rpcs against the generated servicer; at run time a plain class, so importing compiles no proto
@@ -41,7 +42,7 @@ def result_proto(summary: Summary, result: ProductResult) -> contract_pb2.COMaxR
 
 class COMaxServicer(_Generated):
     """``COMax.analyze(Product) -> COMaxResult``; a bad AOI is INVALID_ARGUMENT, an unreadable product an
-    ``error`` in the reply."""
+    ``error`` in the reply. The reply's aggregate is the one of the caller's pipeline run, when it names one."""
 
     def __init__(self, service: COMaxService):
         self.service = service
@@ -49,5 +50,5 @@ class COMaxServicer(_Generated):
     @grpc_errors
     def analyze(self, request: contract_pb2.Product, context: grpc.ServicerContext) -> contract_pb2.COMaxResult:
         query = self.service.query_for(request.aoi_wkt, request.query_start, request.query_end)
-        result, summary = self.service.analyze(request.href, request.name or request.id, query)
+        result, summary = self.service.analyze(request.href, request.name or request.id, query, run_of(context))
         return result_proto(summary, result)

@@ -36,6 +36,7 @@ class Settings(ComponentSettings):
     cache_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
     max_gap_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
     max_requests: int = Field(default=16, ge=1, le=256)
+    keep_runs: int = Field(default=20, ge=1)  # results of the most recent pipeline runs kept
 
     @field_validator("aoi")
     @classmethod

@@ -1,9 +1,12 @@
-"""The results of a served analyzer, per question (AOI, window, QA threshold, pixel rule).
+"""The results of a served analyzer, per question (AOI, window, QA threshold, pixel rule) and pipeline run.
 
 A ``ResultBook`` keeps every question's per-product results and knows the current question (the one asked last);
-the aggregate of a question is computed from its product results when asked. Where the results live is a
-``ResultStore``: in memory (one process), or a folder shared by every replica (``FolderStore``), so each replica's
-reply and ``GET /api/result`` cover the products every replica analysed.
+the aggregate of a question is computed from its product results when asked. A call that names its pipeline run
+(``components.common.runs``: our orchestrator names every run) records under that run's own question, so each
+run has its own aggregate and a re-run gives the whole answer again; calls that name none share one.
+
+Where the results live is a ``ResultStore``: in memory (one process), or a folder shared by every replica
+(``FolderStore``), so each replica's reply and ``GET /api/result`` cover the products every replica analysed.
 """
 
 from __future__ import annotations
@@ -12,15 +15,22 @@ import hashlib
 import threading
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from components.comax.analysis import ProductResult, Query, Summary
+from components.common.aoi import isoformat
 from components.common.errors import NotFound
+
+KEEP_RUNS = 20
 
 
 @dataclass(frozen=True)
 class Question:
-    """What a set of results answers; ``id`` is ``Query.question_id``."""
+    """What a set of results answers: a query, in one pipeline run or in none (``run`` = '').
+
+    ``id`` is ``Query.question_id``, made distinct per run for a run's question.
+    """
 
     id: str
     aoi_wkt: str
@@ -28,11 +38,15 @@ class Question:
     end: str | None
     qa_min: float
     pixel: str
+    run: str = ""
 
     @classmethod
-    def of(cls, query: Query) -> Question:
+    def of(cls, query: Query, run: str = "") -> Question:
         _, start, end, qa_min, pixel = query.key
-        return cls(query.question_id, query.aoi_wkt, start or None, end or None, qa_min, pixel)
+        qid = query.question_id
+        if run:
+            qid = hashlib.sha256(f"{qid}/{run}".encode()).hexdigest()[:16]
+        return cls(qid, query.aoi_wkt, start or None, end or None, qa_min, pixel, run)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,16 +127,31 @@ class ResultBook:
     product in a folder, so they survive a restart and are shared by every process using the same folder.
     """
 
-    def __init__(self, store: ResultStore | None = None):
+    def __init__(self, store: ResultStore | None = None, keep_runs: int = KEEP_RUNS):
         self._lock = threading.Lock()
         self._store: ResultStore = store if store is not None else MemoryStore()
+        self._keep_runs = keep_runs
 
-    def add(self, query: Query, result: ProductResult) -> Summary:
-        """Record ``result`` under ``query``'s question and return that question's aggregate."""
-        question = Question.of(query)
+    def add(self, query: Query, result: ProductResult, run: str = "") -> Summary:
+        """Record ``result`` under ``query``'s question in run ``run`` and return that question's aggregate.
+
+        The first result of a new run makes room: only the ``keep_runs`` most recent runs' results are kept.
+        """
+        question = Question.of(query, run)
         with self._lock:
+            new_run = bool(run) and self._store.question(question.id) is None
             self._store.put(question, result)
+            if new_run:
+                self._forget_old_runs()
             return self._summary(question)
+
+    def _forget_old_runs(self) -> None:
+        runs = [q for q in self._store.questions() if q.run]
+        if len(runs) <= self._keep_runs:
+            return
+        latest = {q.id: max((r.at for r in self._store.products(q.id)), default=0.0) for q in runs}
+        for question in sorted(runs, key=lambda q: latest[q.id])[:len(runs) - self._keep_runs]:
+            self._store.delete(question.id)
 
     def summary(self, question_id: str | None = None) -> Summary:
         """The aggregate of a question (default: the current one; empty before any); ``NotFound`` if unknown."""
@@ -138,12 +167,18 @@ class ResultBook:
             return self._summary(question)
 
     def questions(self) -> list[dict[str, Any]]:
-        """Every question with results: its id and terms, how many products, whether it is the current one."""
+        """Every question with results: its id, terms and run, how many products, when the last was recorded,
+        whether it is the current one; the current first, then the most recent."""
         with self._lock:
             current = self._store.current()
-            listed = [{**q.to_dict(), "products_analyzed": len(self._store.products(q.id)), "current": q.id == current}
-                      for q in self._store.questions()]
-        return sorted(listed, key=lambda q: (not q["current"], q["id"]))
+            listed = []
+            for q in self._store.questions():
+                recorded = self._store.products(q.id)
+                last = max((r.at for r in recorded), default=0.0)
+                listed.append((q.id != current, -last, q.id, {
+                    **q.to_dict(), "products_analyzed": len(recorded), "current": q.id == current,
+                    "updated": isoformat(datetime.fromtimestamp(last, UTC)) if recorded else None}))
+        return [entry for *_, entry in sorted(listed, key=lambda item: item[:3])]
 
     def reset(self, question_id: str | None = None) -> None:
         """Forget one question's results (default: the current question's); ``NotFound`` for an unknown id."""

@@ -52,8 +52,8 @@ def create_router_app(book: ResultBook) -> FastAPI:
         return {"reset": True, "questions": book.reset_all()}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def page() -> str:
-        return render_page(book.summary())
+    def page(question: str | None = which) -> str:
+        return render_page(book.summary(question), book.questions(), question)
 
     app.include_router(router)
     return app
@@ -142,8 +142,28 @@ def _chart_svg(summary: Summary, width: int = 520, height: int = 220) -> str:
     return "".join(parts)
 
 
-def render_page(summary: Summary) -> str:
-    """A self-contained HTML page: the maximum, a map of the AOI and maxima, maxima over time, the products."""
+def _questions_table(questions: list[dict[str, Any]], shown: str | None) -> str:
+    """Every run and question with results, each a link to its page; the one shown in bold."""
+    if len(questions) < 2:
+        return ""
+    rows = []
+    for q in questions:
+        here = q["id"] == shown or (shown is None and q["current"])
+        label = escape(q["run"] or "(no run named)")
+        link = label if here else f'<a href="/?question={escape(q["id"])}">{label}</a>'
+        style = ' style="font-weight:bold"' if here else ""
+        rows.append(f"<tr{style}><td>{link}</td>"
+                    f"<td>{escape(q['aoi_wkt'][:60])}</td><td>{escape(q['start'] or '…')} to "
+                    f"{escape(q['end'] or '…')}</td><td>{q['products_analyzed']}</td>"
+                    f"<td>{escape((q['updated'] or '')[:19].replace('T', ' '))}</td>"
+                    f"<td>{'current' if q['current'] else ''}</td></tr>")
+    return ("<h3>Runs and questions</h3><table><tr><th>run</th><th>AOI</th><th>window</th><th>products</th>"
+            f"<th>last result (UTC)</th><th></th></tr>{''.join(rows)}</table>")
+
+
+def render_page(summary: Summary, questions: list[dict[str, Any]] | None = None, shown: str | None = None) -> str:
+    """A self-contained HTML page: the maximum, a map of the AOI and maxima, maxima over time, the products, and
+    (when there are several) every run and question with results, ``shown`` (default: the current one) in bold."""
     data = summary.to_dict()
     if data["max_mol_m2"] is None:
         headline = f"No valid pixel yet ({data['products_analyzed']} products analysed)."
@@ -165,5 +185,6 @@ def render_page(summary: Summary) -> str:
 <div><h3>Per-product maximum over time (mol m⁻²)</h3>{_chart_svg(summary)}</div></div>
 <h3>Products</h3><table><tr><th>product</th><th>max mol m⁻²</th><th>time</th><th>valid pixels</th>
 <th>bytes read</th><th>error</th></tr>{rows}</table>
+{_questions_table(questions or [], shown)}
 <p><a href="/api/result">/api/result</a> · <a href="/api/products">/api/products</a> · <a href="/docs">API</a></p>
 </body></html>"""

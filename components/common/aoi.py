@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 from datetime import UTC, datetime
 
 import shapely
@@ -10,18 +12,25 @@ from shapely.geometry.base import BaseGeometry
 
 from components.common.errors import InvalidInput
 
+FORMS = "WKT, GeoJSON or a bbox 'west,south,east,north'"
+MAX_CROSSING = 180.0  # degrees of longitude a bbox across the antimeridian may span
+_NUMBERS = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([\s,]+[-+]?(\d+\.?\d*|\.\d+))*$")
+# What argparse must take as the value of --aoi rather than as an option: a bbox may start with a minus sign.
+_NEGATIVE_VALUE = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\.?\d[\d.]*(,\s*-?\.?\d[\d.]*)+$")
+
 
 def parse_aoi(text: str) -> BaseGeometry:
     """A polygon (or multipolygon) in EPSG:4326 from WKT, GeoJSON (geometry, Feature) or a bbox ``W,S,E,N``.
 
-    Raises ``InvalidInput`` saying what is wrong (unparsable, not an area, self-intersecting...).
+    The one AOI parser of every component, setting and command. Raises ``InvalidInput`` saying what is wrong
+    (unparsable, not an area, self-intersecting, a bbox with its numbers out of order...).
     """
     text = text.strip()
     if not text:
-        raise InvalidInput("AOI is empty: give WKT, GeoJSON or a bbox 'west,south,east,north'")
+        raise InvalidInput(f"AOI is empty: give {FORMS}")
     if text.startswith("{"):
         geom = _from_geojson(text)
-    elif _looks_like_bbox(text):
+    elif _NUMBERS.match(text):
         geom = _from_bbox(text)
     elif not text.isascii():
         # WKT is ASCII; GEOS cuts its message about other text mid-character, and decoding that message fails
@@ -30,7 +39,7 @@ def parse_aoi(text: str) -> BaseGeometry:
         try:
             geom = shapely.from_wkt(text)
         except shapely.errors.GEOSException as err:
-            raise InvalidInput(f"AOI is not valid WKT: {err}") from err
+            raise InvalidInput(f"AOI is not valid WKT ({err}); give {FORMS}") from err
     if geom is None or geom.is_empty:
         raise InvalidInput("AOI is empty")
     if geom.geom_type not in {"Polygon", "MultiPolygon"}:
@@ -39,31 +48,41 @@ def parse_aoi(text: str) -> BaseGeometry:
         raise InvalidInput(f"AOI polygon is invalid: {shapely.is_valid_reason(geom)}")
     minx, miny, maxx, maxy = geom.bounds
     if miny < -90 or maxy > 90 or minx < -360 or maxx > 360 or maxx - minx > 360:
-        raise InvalidInput(f"AOI is outside lon/lat ranges: bounds {geom.bounds}")
+        raise InvalidInput(f"AOI is outside lon/lat ranges (longitude -360..360, at most 360 wide; latitude "
+                           f"-90..90): west {minx:g}, south {miny:g}, east {maxx:g}, north {maxy:g}")
     return geom
 
 
-def _looks_like_bbox(text: str) -> bool:
-    parts = text.replace(" ", "").split(",")
-    if len(parts) != 4:
-        return False
-    try:
-        [float(p) for p in parts]
-    except ValueError:
-        return False
-    return True
-
-
 def _from_bbox(text: str) -> BaseGeometry:
-    west, south, east, north = (float(p) for p in text.replace(" ", "").split(","))
+    numbers = [float(n) for n in re.split(r"[\s,]+", text) if n]
+    if len(numbers) != 4 or "," not in text:
+        raise InvalidInput(f"AOI {text!r} has {len(numbers)} number{'s' if len(numbers) != 1 else ''}; a bbox is "
+                           "'west,south,east,north' (4 numbers, comma-separated)")
+    west, south, east, north = numbers
     if south >= north:
-        raise InvalidInput(f"bbox south {south} must be less than north {north}")
+        raise InvalidInput(f"bbox south {south:g} must be less than north {north:g} (a bbox is "
+                           "'west,south,east,north')")
+    if south < -90 or north > 90:
+        raise InvalidInput(f"bbox latitudes must lie within -90..90, got south {south:g}, north {north:g}")
     if west == east:
         raise InvalidInput("bbox has zero width")
     if west > east:
-        # crosses the antimeridian: express it with longitudes beyond 180
+        # crosses the antimeridian: express it with longitudes beyond 180. Wider than a hemisphere, it is far
+        # more likely a bbox written east first than a real area.
+        if east + 360 - west > MAX_CROSSING:
+            raise InvalidInput(
+                f"bbox west {west:g} is east of east {east:g}: that would cross the antimeridian and span "
+                f"{east + 360 - west:g} degrees of longitude; if you meant {east:g} to {west:g}, give "
+                f"'{east:g},{south:g},{west:g},{north:g}' (west,south,east,north); a bbox across the antimeridian "
+                f"spans at most {MAX_CROSSING:g} degrees (give WKT for a wider area)")
         east += 360
     return shapely.box(west, south, east, north)
+
+
+def accept_bbox_values(parser: argparse.ArgumentParser) -> None:
+    """Let ``parser`` take a bbox that starts with a minus sign (``--aoi -10,35,5,45``) as an option's value;
+    argparse only takes plain negative numbers for values and would read it as an unknown option."""
+    parser._negative_number_matcher = _NEGATIVE_VALUE
 
 
 def _from_geojson(text: str) -> BaseGeometry:

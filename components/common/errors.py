@@ -12,6 +12,11 @@ import grpc
 
 logger = logging.getLogger(__name__)
 
+# Trailing metadata of every error our components answer, naming its class. It tells a caller that the component
+# itself answered (after retrying what was worth retrying, e.g. a catalogue's transient failures), so an
+# orchestrator does not retry the call on top: retries stay in one layer instead of multiplying.
+ERROR_KEY = "ai4cop-error"
+
 
 class Ai4copError(Exception):
     """Base of every error a component reports to its clients."""
@@ -84,6 +89,7 @@ def abort(context: grpc.ServicerContext, err: BaseException) -> NoReturn:
         # The servicer already aborted with its own status: keep it.
         raise err
     code = grpc_code(err)
+    context.set_trailing_metadata(((ERROR_KEY, type(err).__name__),))
     if code is grpc.StatusCode.INTERNAL:
         logger.exception("internal error", exc_info=err)
         context.abort(code, f"internal error: {type(err).__name__}: {err}")

@@ -42,3 +42,10 @@ def main(name: str) -> None:
     except Ai4copError as err:
         logging.getLogger(__name__).error("%s: %s", name, err)
         sys.exit(2)
+    except ModuleNotFoundError as err:
+        extra = component(name).extra
+        if not extra or (err.name or "").split(".")[0] == "components":
+            raise
+        logging.getLogger(__name__).error("%s: needs the '%s' extra (the %s module is not installed): "
+                                          "pip install 'ai4cop[%s]'", name, extra, err.name, extra)
+        sys.exit(2)

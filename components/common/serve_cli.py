@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _serve(args: argparse.Namespace) -> int:
     from components.common.launch import configure_logging, serve_component
+    from components.common.registry import component
 
+    args.extra = component(args.component).extra  # what to install if the component's modules are missing
     configure_logging()
     serve_component(args.component, port=args.port, web_port=args.web_port)
     return 0

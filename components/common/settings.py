@@ -33,4 +33,6 @@ def describe_invalid(err: ValidationError) -> str:
     field = ".".join(str(part) for part in first["loc"])
     names = [name for name in os.environ if name.upper().endswith(f"_{field.upper()}")]
     where = f" ({', '.join(sorted(names))})" if names else ""
-    return f"invalid setting {field}{where}: {first['msg']}"
+    # a validator's own ValueError comes back as "Value error, <its message>": the message is what the user needs
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"invalid setting {field}{where}: {message}"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from typing import Any, TextIO
 
+from components.common.aoi import accept_bbox_values
 from components.databroker.catalogues import CATALOGUES
 from components.databroker.query import PROCESSING_MODES
 
@@ -17,9 +17,6 @@ _EPILOG = """examples:
   ai4cop search --catalogue cdse --aoi "POLYGON((5 45,15 45,15 55,5 55,5 45))" \\
       --start 2024-01-01 --end 2024-01-02 --processing-mode OFFL --limit 10 --json
 """
-# A bbox may start with a minus sign ("-10,35,5,45"); argparse only takes plain negative numbers
-# for values, and would read it as an unknown option.
-_NEGATIVE_VALUE = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\.?\d[\d.]*(,\s*-?\.?\d[\d.]*)+$")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "given here come from DATABROKER_* variables; credentials only from DATABROKER_TOKEN, "
                     "DATABROKER_USERNAME, DATABROKER_PASSWORD.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    search._negative_number_matcher = _NEGATIVE_VALUE
+    accept_bbox_values(search)
     search.add_argument("--catalogue", choices=CATALOGUES, help="catalogue API (default: local)")
     search.add_argument("--url", help="catalogue root: OData service root (cdse), collection search.json URL "
                                       "(opensearch), STAC API root (stac); each has a default")
@@ -74,12 +71,22 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _print_json(records: Any, query: Any, out: TextIO) -> None:
-    """Stream a JSON array, one product per line, without holding the result."""
+    """Stream a JSON array, one product per line, without holding the result.
+
+    The output stays valid JSON whatever fails: nothing is written before the first product is in (a catalogue
+    failing at once leaves stdout empty), and a failure after that closes the array of what was found, before
+    the error goes to stderr.
+    """
+    products = iter(records)
+    first = next(products, None)
     out.write("[")
-    for count, record in enumerate(records):
-        out.write(",\n" if count else "\n")
-        out.write(json.dumps(record.as_dict(query)))
-    out.write("\n]\n")
+    try:
+        if first is not None:
+            out.write("\n" + json.dumps(first.as_dict(query)))
+            for record in products:
+                out.write(",\n" + json.dumps(record.as_dict(query)))
+    finally:
+        out.write("\n]\n")
 
 
 def _print_table(records: Any, out: TextIO, progress: _Progress) -> None:

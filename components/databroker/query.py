@@ -27,7 +27,6 @@ S5P_PRODUCT_TYPES = frozenset(
 )
 _NAME_TOKEN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _MODE_IN_NAME = re.compile(r"_(OFFL|NRTI|RPRO)_")
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)$")
 
 
 @dataclass(frozen=True)
@@ -113,9 +112,6 @@ def build_query(
     Empty values take defaults: the whole world, Sentinel-5P L2 CO, any processing mode, no limit;
     an empty ``start`` means the Sentinel-5P mission start and an empty ``end`` means now.
     """
-    numbers = aoi.replace(" ", "").split(",")
-    if len(numbers) not in (1, 4) and all(_NUMBER.match(number) for number in numbers):
-        raise InvalidInput(f"AOI {aoi!r} has {len(numbers)} numbers; a bbox is 'west,south,east,north'")
     geometry = parse_aoi(aoi or WORLD_BBOX)
     begin, finish = parse_window(start or "2017-10-13", end or isoformat(now or datetime.now(UTC)))
     collection = collection.strip() or DEFAULT_COLLECTION

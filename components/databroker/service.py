@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,13 +16,22 @@ from components.databroker.query import ProductRecord, Query
 logger = logging.getLogger(__name__)
 
 HISTORY = 500
+RERUN_AFTER = 5.0
 
 
 class ProductSource:
     """Thread-safe cursor over a catalogue search.
 
     After a failure (catalogue down...) the next call searches again and skips what was already
-    delivered, so a product is never repeated; changing the query starts over.
+    delivered, so a product is never repeated within a run; changing the query starts over, and so does a
+    new run, so that every run gets the whole answer:
+
+    - a call naming a run (``components.common.runs``: our orchestrator names each one) that is not the run
+      being served starts the query over;
+    - a call naming none (the platform's own orchestrator) starts it over once the query was exhausted and
+      the previous call is at least ``rerun_after`` seconds old. An orchestrator stops calling a source that
+      answered NOT_FOUND, so the next call belongs to the next run; the quiet period keeps a caller that
+      ignores NOT_FOUND and calls again at once from looping over the query for ever.
 
     ``_lock`` guards the state and is never held across a network call, so ``status`` and ``restart``
     answer at once while the catalogue is slow. Advancing the search (a generator, which cannot be shared)
@@ -29,11 +39,16 @@ class ProductSource:
     replaced blocks nobody serving the new one, and drops what it fetched.
     """
 
-    def __init__(self, open_catalogue: Callable[[], Catalogue], query: Query, history: int = HISTORY):
+    def __init__(self, open_catalogue: Callable[[], Catalogue], query: Query, history: int = HISTORY,
+                 rerun_after: float = RERUN_AFTER, clock: Callable[[], float] = time.monotonic):
         self._open = open_catalogue
         self._lock = threading.Lock()
         self._history: deque[dict[str, Any]] = deque(maxlen=history)
         self._generation = 0
+        self._rerun_after = rerun_after
+        self._clock = clock
+        self._run = ""
+        self._last_call = clock()
         self._reset(query)
 
     def _reset(self, query: Query) -> None:
@@ -51,8 +66,24 @@ class ProductSource:
     def delivered(self) -> int:
         return len(self._delivered)
 
-    def next(self) -> tuple[ProductRecord, Query]:
-        """The next product and the query it answers; ``Exhausted`` once there are no more."""
+    def next(self, run: str = "") -> tuple[ProductRecord, Query]:
+        """The next product of run ``run`` ('' = not named) and the query it answers; ``Exhausted`` once there
+        are no more."""
+        with self._lock:
+            now = self._clock()
+            if self._new_run(run, now):
+                logger.info("new run %s: serving the query from its first product", run or "(not named)")
+                self._close()
+                self._reset(self.query)
+                self._run = run
+            self._last_call = now
+        try:
+            return self._next()
+        finally:
+            with self._lock:
+                self._last_call = self._clock()
+
+    def _next(self) -> tuple[ProductRecord, Query]:
         while True:
             with self._lock:
                 generation, cursor_lock = self._generation, self._cursor_lock
@@ -86,6 +117,11 @@ class ProductSource:
                     self._history.append(record.as_dict())
                     return record, query
 
+    def _new_run(self, run: str, now: float) -> bool:
+        if run:
+            return run != self._run
+        return self._exhausted and now - self._last_call >= self._rerun_after
+
     def _advance(self, generation: int, query: Query, delivered: set[str],
                  products: Iterator[ProductRecord] | None) -> ProductRecord | None:
         """The next undelivered product of ``products`` (a new search if ``None``); the state lock is not held."""
@@ -107,10 +143,10 @@ class ProductSource:
         logger.info("source query changed: %s", query)
 
     def status(self) -> dict[str, Any]:
-        """Products delivered so far (the most recent ``HISTORY``), count, state and last error."""
+        """Products delivered so far (the most recent ``HISTORY``), count, state, the run served, last error."""
         with self._lock:
             state = "exhausted" if self._exhausted else ("error" if self._error else "ready")
-            return {"state": state, "delivered": self.delivered, "error": self._error,
+            return {"state": state, "delivered": self.delivered, "error": self._error, "run": self._run,
                     "products": list(self._history)}
 
     def close(self) -> None:

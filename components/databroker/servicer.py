@@ -11,6 +11,7 @@ import grpc
 from components.common.aoi import isoformat
 from components.common.contract import contract_pb2, contract_pb2_grpc
 from components.common.errors import grpc_errors
+from components.common.runs import run_of
 from components.databroker.catalogues import CatalogueConfig, check_catalogue, open_catalogue
 from components.databroker.query import ProductRecord, Query, build_query
 from components.databroker.service import ProductSource
@@ -69,7 +70,7 @@ class DataBrokerServicer(_Generated):
 
     @grpc_errors
     def next_product(self, request: contract_pb2.Empty, context: grpc.ServicerContext) -> contract_pb2.Product:
-        return to_message(*self.source.next())
+        return to_message(*self.source.next(run_of(context)))
 
     @grpc_errors
     def search(self, request: contract_pb2.SearchQuery,

@@ -35,6 +35,8 @@ class Settings(ComponentSettings):
     timeout_seconds: float = 30.0
     retries: int = 4
     backoff_cap_seconds: float = 30.0
+    # an exhausted source starts over on a call this long after the previous one, when the call names no run
+    rerun_after_seconds: float = Field(5.0, ge=0)
     token: SecretStr | None = None
     username: str = ""
     password: SecretStr | None = None

@@ -89,9 +89,19 @@ def _write(conversion: Any, output: Path | None) -> int:
         _discard_stdout()
         return 0
     stats = conversion.stats
-    print(f"{stats.triples} triples" + (f", {stats.skipped} features skipped (invalid geometry)"
-                                         if stats.skipped else ""), file=sys.stderr)
+    notes = [f"{stats.triples} triples"]
+    if stats.skipped:
+        notes.append(f"{stats.skipped} features skipped (invalid geometry)")
+    if stats.closed_rings:
+        notes.append(f"{_features(stats.closed_rings)} with a polygon ring closed (left open in the input)")
+    if stats.without_geometry:
+        notes.append(f"{_features(stats.without_geometry)} without geometry (no geo:Geometry made)")
+    print(", ".join(notes), file=sys.stderr)
     return 0
+
+
+def _features(count: int) -> str:
+    return f"{count} feature{'' if count == 1 else 's'}"
 
 
 def _to_file(conversion: Any, output: Path) -> None:

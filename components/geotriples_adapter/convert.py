@@ -46,18 +46,24 @@ class Conversion:
 def mapping_for(path: Path, base_iri: str | None = None, fmt: str | None = None, layer: str | None = None,
                 relative_to: Path | None = None, strdf: bool = False) -> str:
     """A GeoTriples-style mapping for ``path``, naming the source relative to ``relative_to`` (its folder)."""
-    if not path.is_file():
-        raise NotFound(f"input file {path} not found")
+    _check_file(path, "input file", "one Shapefile (.shp), GeoJSON, CSV/TSV, KML or GML file")
     described = describe(path, fmt, layer)
     folder = (relative_to or path.parent).resolve()
     source = os.path.relpath(path.resolve(), folder)
     return generate_mapping(described, source, base_iri, strdf=strdf)
 
 
+def _check_file(path: Path, what: str, expected: str) -> None:
+    """``InvalidInput`` for a folder (it exists, so "not found" would mislead), ``NotFound`` when nothing is there."""
+    if path.is_dir():
+        raise InvalidInput(f"{what} {path} is a folder: give {expected}")
+    if not path.is_file():
+        raise NotFound(f"{what} {path} not found")
+
+
 def dump(mapping_path: Path, rdf_format: str = "ntriples", options: Options | None = None) -> Conversion:
     """Run the mapping file at ``mapping_path`` (its sources resolve relative to it)."""
-    if not mapping_path.is_file():
-        raise NotFound(f"mapping file {mapping_path} not found")
+    _check_file(mapping_path, "mapping file", "the RML mapping file")
     return Conversion(load_mapping(mapping_path), normalise_format(rdf_format), options or Options())
 
 

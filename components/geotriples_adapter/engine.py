@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import shapely
 
 from components.common.errors import Ai4copError, InvalidInput
 from components.geotriples_adapter import functions
 from components.geotriples_adapter.emit import EmitColumns, PomColumns, Quad, emit, emit_text
+from components.geotriples_adapter.geojson import unclosed_rings
 from components.geotriples_adapter.geometry import coerce, point
 from components.geotriples_adapter.joins import Joins
 from components.geotriples_adapter.mapping import BLANK, IRI, LITERAL, Mapping, TermMap, TriplesMap
@@ -33,11 +35,22 @@ from components.geotriples_adapter.termcolumns import (
     parse_template,
     text_of,
 )
-from components.geotriples_adapter.terms import STRDF_WKT, WKT_LITERAL, blank, iri, iri_safe, is_absolute, literal
+from components.geotriples_adapter.terms import (
+    GEO,
+    STRDF_WKT,
+    WKT_LITERAL,
+    blank,
+    iri,
+    iri_safe,
+    is_absolute,
+    literal,
+)
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_GRAPH = "http://www.w3.org/ns/r2rml#defaultGraph"
+GEOMETRY_CLASS = GEO + "Geometry"
+LOGGED = 20  # warnings logged per kind; the rest are only counted
 
 
 @dataclass
@@ -71,6 +84,17 @@ class Stats:
     triples: int = 0
     skipped: int = 0
     skipped_features: list[str] = field(default_factory=list)
+    closed_rings: int = 0  # features with a polygon ring the input left open (closed in the output)
+    without_geometry: int = 0  # features whose geometry is null: no geo:Geometry made for them
+
+
+@dataclass
+class _Unlocated:
+    """Per triples map typed geo:Geometry, the records of a batch with no geometry at all, and those records'
+    subjects, which no other triple may link to."""
+
+    rows: dict[str, list[bool]] = field(default_factory=dict)
+    subjects: set[str] = field(default_factory=set)
 
 
 class Engine:
@@ -103,25 +127,26 @@ class Engine:
 
     def quads(self) -> Iterator[list[Quad]]:
         """Quads of every triples map, one list per batch of records."""
-        for maps, batch, skip in self._batches():
+        for maps, batch, skip, unlocated in self._batches():
             out: list[Quad] = []
             for tm in maps:
-                emit(*self._columns(tm, batch, skip), out)
+                emit(*self._columns(tm, batch, skip, unlocated), out)
             self.stats.triples += len(out)
             yield out
 
     def text(self, nquads: bool = False) -> Iterator[str]:
         """The same as ``quads``, as N-Triples (or N-Quads) text, one chunk per batch of records."""
-        for maps, batch, skip in self._batches():
+        for maps, batch, skip, unlocated in self._batches():
             chunks = []
             for tm in maps:
-                chunk, count = emit_text(*self._columns(tm, batch, skip), graphs=nquads)
+                chunk, count = emit_text(*self._columns(tm, batch, skip, unlocated), graphs=nquads)
                 chunks.append(chunk)
                 self.stats.triples += count
             yield "".join(chunks)
 
-    def _batches(self) -> Iterator[tuple[list[TriplesMap], Batch, list[bool] | None]]:
-        """Batches of each logical source, with the triples maps over it and which records to skip."""
+    def _batches(self) -> Iterator[tuple[list[TriplesMap], Batch, list[bool] | None, _Unlocated]]:
+        """Batches of each logical source, with the triples maps over it, which records to skip, and which have
+        no geometry."""
         groups: dict[tuple[Any, ...], list[TriplesMap]] = {}
         for tm in self.mapping.triples_maps.values():
             groups.setdefault(tm.source.key, []).append(tm)
@@ -130,7 +155,8 @@ class Engine:
             epsg = source.epsg or self.options.epsg
             for batch in source.batches(self.options.batch_size):
                 batch.cache["epsg"] = epsg
-                yield maps, batch, self._invalid(maps, batch)
+                skip = self._invalid(maps, batch)
+                yield maps, batch, skip, self._unlocated(maps, batch, skip)
 
     # ---- geometry validation -----------------------------------------------------------------------------------
 
@@ -148,7 +174,48 @@ class Engine:
                         skip = self._apply_reasons(self._geometries(arg, batch)[1], batch, tm, skip)
                 else:
                     skip = self._apply_reasons(self._geometry_arg(term_map, batch)[1], batch, tm, skip)
+                for arg in term_map.arguments[:2]:
+                    self._note_open_rings(arg, batch, tm)
         return skip
+
+    def _note_open_rings(self, arg: TermMap, batch: Batch, tm: TriplesMap) -> None:
+        """Count (and log the first few) GeoJSON polygons whose rings the input left open; they get closed."""
+        key = ("open rings", arg)
+        if key in batch.cache or arg.kind != "reference":
+            return
+        batch.cache[key] = True
+        raw = [values[0] if values else None for values in batch.values(arg.value)]
+        for i in unclosed_rings(raw):
+            self.stats.closed_rings += 1
+            if self.stats.closed_rings <= LOGGED:
+                logger.warning("feature %d of %s: a polygon ring does not end on its first position (GeoJSON "
+                               "requires it); closed it", batch.first + i, tm.source.source)
+
+    def _unlocated(self, maps: list[TriplesMap], batch: Batch, skip: list[bool] | None) -> _Unlocated:
+        """Records whose geometry is null, for each triples map typed geo:Geometry: a feature without geometry
+        (GeoJSON allows it) gets no geo:Geometry node, rather than one with no serialization."""
+        found = _Unlocated()
+        for tm in maps:
+            if GEOMETRY_CLASS not in tm.classes:
+                continue
+            present: np.ndarray | None = None
+            seen = set()
+            for term_map in (o for pom in tm.poms for o in pom.objects):
+                if term_map.kind != "function" or not term_map.arguments or term_map.arguments in seen:
+                    continue
+                if functions.lookup(term_map.value)[0] != "geometry":  # type: ignore[index]
+                    continue
+                seen.add(term_map.arguments)
+                here = ~shapely.is_missing(self._geometry_arg(term_map, batch)[0])
+                present = here if present is None else present | here
+            if present is None or bool(present.all()):
+                continue
+            rows = ~present if skip is None else ~present & ~np.array(skip, dtype=bool)
+            found.rows[tm.name] = rows.tolist()
+            subjects = self._terms(tm.subject, batch, subject=True)
+            found.subjects.update(s for i in np.flatnonzero(rows) for s in subjects[i])
+            self.stats.without_geometry += int(rows.sum())
+        return found
 
     def _apply_reasons(self, reasons: list[str | None], batch: Batch, tm: TriplesMap,
                        skip: list[bool] | None) -> list[bool] | None:
@@ -179,9 +246,10 @@ class Engine:
 
     # ---- emission ----------------------------------------------------------------------------------------------
 
-    def _columns(self, tm: TriplesMap, batch: Batch, skip: list[bool] | None) -> EmitColumns:
-        """The term columns of ``tm`` over ``batch``: subjects (none for skipped records), subject graphs,
-        classes, and per predicate-object map its predicates, objects and graphs."""
+    def _columns(self, tm: TriplesMap, batch: Batch, skip: list[bool] | None, unlocated: _Unlocated) -> EmitColumns:
+        """The term columns of ``tm`` over ``batch``: subjects (none for skipped records, nor for geometries of
+        records without one), subject graphs, classes, and per predicate-object map its predicates, objects (none
+        linking to a geometry that was not made) and graphs."""
         subjects = self._terms(tm.subject, batch, subject=True)
         subject_graphs = [self._terms(g, batch) for g in tm.subject_graphs]
         poms: list[PomColumns] = []
@@ -189,10 +257,16 @@ class Engine:
             predicates = [self._terms(p, batch) for p in pom.predicates]
             objects = [self._terms(o, batch) for o in pom.objects]
             objects += [self._joins.objects(tm, ref, batch) for ref in pom.ref_objects]
+            if unlocated.subjects:
+                objects = [[[o for o in terms if o not in unlocated.subjects] for terms in column]
+                           for column in objects]
             graphs = [self._terms(g, batch) for g in pom.graphs]
             poms.append((predicates, objects, graphs, bool(pom.graphs) or bool(tm.subject_graphs)))
         if skip is not None:
             subjects = [[] if skipped else subs for subs, skipped in zip(subjects, skip, strict=True)]
+        rows = unlocated.rows.get(tm.name)
+        if rows is not None:
+            subjects = [[] if absent else subs for subs, absent in zip(subjects, rows, strict=True)]
         return subjects, subject_graphs, [f"<{c}>" for c in tm.classes], poms
 
     # ---- terms -------------------------------------------------------------------------------------------------

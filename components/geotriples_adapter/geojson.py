@@ -46,6 +46,26 @@ def from_dicts(values: list[Any]) -> np.ndarray | None:
     return out
 
 
+def unclosed_rings(values: list[Any]) -> list[int]:
+    """Indices of the GeoJSON Polygon/MultiPolygon dicts with a ring that does not end on its first position.
+
+    RFC 7946 requires closed rings; shapely (and so the conversion) closes them silently, so callers say so.
+    """
+    found = []
+    for i, value in enumerate(values):
+        if type(value) is not dict or value.get("type") not in ("Polygon", "MultiPolygon"):
+            continue
+        polygons: Any = value.get("coordinates")
+        if value["type"] == "Polygon":
+            polygons = [polygons]
+        try:
+            if any(ring and ring[0] != ring[-1] for polygon in polygons for ring in polygon):
+                found.append(i)
+        except (TypeError, IndexError, KeyError):
+            continue  # malformed: the geometry reader says why
+    return found
+
+
 def _build(kind: str, depth: int, coordinates: list[Any]) -> np.ndarray | None:
     # Flatten level by level with C-level iteration (chain, map): no Python loop over parts or coordinates.
     levels = [coordinates]

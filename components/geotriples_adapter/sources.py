@@ -27,6 +27,8 @@ def resolve(mapping: Mapping, source: str) -> Path:
     path = Path(source)
     if not path.is_absolute():
         path = mapping.folder / path
+    if path.is_dir():
+        raise InvalidInput(f"source file {source!r} is a folder ({path}): a logical source names one file")
     if not path.is_file():
         raise NotFound(f"source file {source!r} not found (looked in {path.parent})")
     return path

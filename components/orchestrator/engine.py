@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 import grpc
 from grpc_health.v1 import health_pb2
 
+from components.common.errors import ERROR_KEY
 from components.common.registry import is_ai4cop_image
+from components.common.runs import new_run_id, run_metadata
 from components.orchestrator.channel import Channel, Closed
 from components.orchestrator.events import FAILED, FINISHED, Event, EventBus
 from components.orchestrator.graph import Plan, Step, StepKey
@@ -113,11 +115,16 @@ class _StepError(Exception):
 
 
 class Run:
-    """One execution of a plan. ``start`` returns at once; ``wait`` blocks until it has ended."""
+    """One execution of a plan. ``start`` returns at once; ``wait`` blocks until it has ended.
+
+    Every call carries the run's unique ``id`` in its metadata (``components.common.runs``): that is how a
+    component running for several runs (a broker, an analyzer) tells a new run from the one before.
+    """
 
     def __init__(self, plan: Plan, label: str, bus: EventBus, options: RunOptions):
         self.plan = plan
         self.label = label
+        self.id = new_run_id(label)
         self.bus = bus
         self.options = options
         self.failure: Failure | None = None
@@ -128,6 +135,8 @@ class Run:
         self.started_at = 0.0
         self.ended_at = 0.0
         self._lock = threading.Lock()
+        # worker thread -> (node, address), while the worker waits for its node to answer (start-up)
+        self._waiting: dict[int, tuple[str, str]] = {}
         self._count_lock = threading.Lock()
         self._stopping = threading.Event()
         self._done = threading.Event()
@@ -138,6 +147,7 @@ class Run:
             for key, step in plan.steps.items() if not step.source
         }
         self._threads: list[threading.Thread] = []
+        self._metadata = run_metadata(self.id)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -169,6 +179,11 @@ class Run:
     def active_threads(self) -> int:
         with self._lock:
             return self._alive
+
+    def waiting(self) -> dict[str, str]:
+        """The nodes some worker is still waiting for (not answering yet), with their addresses."""
+        with self._lock:
+            return dict(self._waiting.values())
 
     @property
     def succeeded(self) -> bool:
@@ -257,6 +272,16 @@ class Run:
         The probe is a health check with ``wait_for_ready`` in short slices, so a stop is noticed quickly; a
         server without the health service answers UNIMPLEMENTED, which proves it is up just as well.
         """
+        worker = threading.get_ident()
+        with self._lock:
+            self._waiting[worker] = (step.node, step.endpoint.target)
+        try:
+            self._probe(step)
+        finally:
+            with self._lock:
+                del self._waiting[worker]
+
+    def _probe(self, step: Step) -> None:
         deadline = self.started_at + self.options.startup_timeout
         probe: grpc.UnaryUnaryMultiCallable[bytes, bytes] = self._grpc[step.node].unary_unary(HEALTH_CHECK)
         while True:
@@ -265,7 +290,8 @@ class Run:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise _StepError("UNAVAILABLE", f"not reachable at {step.endpoint.target} within "
-                                                f"{self.options.startup_timeout:g} s (start-up deadline)")
+                                                f"{self.options.startup_timeout:g} s (start-up deadline, "
+                                                "ORCHESTRATOR_STARTUP_TIMEOUT)")
             try:
                 reply = probe(b"", timeout=min(0.25, remaining), wait_for_ready=True)
             except grpc.RpcError as err:
@@ -358,7 +384,8 @@ class Run:
         return factories[(rpc.input_stream, rpc.output_stream)](rpc.method)
 
     def _call(self, step: Step, request: bytes | Iterator[bytes]) -> Iterator[bytes]:
-        """One rpc call, yielding its response(s); UNAVAILABLE before any response is retried (unary input)."""
+        """One rpc call, yielding its response(s); UNAVAILABLE before any response is retried (unary input),
+        unless one of our components answered it: it has retried on its side already."""
         method = self._callable(step)
         if step.rpc.input_stream and isinstance(request, bytes):
             request = iter([request])
@@ -369,7 +396,7 @@ class Run:
             self._emit("RPC.call", step.node, rpc=step.rpc.name)
             produced = False
             try:
-                reply = method(request, timeout=self.options.call_timeout)
+                reply = method(request, timeout=self.options.call_timeout, metadata=self._metadata)
                 if step.rpc.output_stream:
                     for response in reply:  # type: ignore[attr-defined]
                         produced = True
@@ -380,10 +407,16 @@ class Run:
                 self._emit("RPC.finished", step.node, rpc=step.rpc.name)
                 return
             except grpc.RpcError as err:
-                retry = (err.code() is grpc.StatusCode.UNAVAILABLE and not produced
+                retry = (err.code() is grpc.StatusCode.UNAVAILABLE and not produced and not _answered(err)
                          and isinstance(request, bytes) and attempt < self.options.retries)
                 if not retry or self._stopping.wait(self.options.retry_backoff * (attempt + 1)):
                     raise
                 attempt += 1
                 with self._count_lock:
                     self.calls[step.key] -= 1
+
+
+def _answered(err: grpc.RpcError) -> bool:
+    """Whether one of our components answered the failed call itself (``ERROR_KEY`` in its trailing metadata)."""
+    trailing = getattr(err, "trailing_metadata", None)
+    return callable(trailing) and any(key == ERROR_KEY for key, _ in trailing() or ())

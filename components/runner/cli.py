@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.add_argument("--json", action="store_true", help="print the analyzer's aggregate (ai4cop comax --json)")
     demo.add_argument("--serve", action="store_true", help="keep the comax web page up and print its address")
     demo.set_defaults(func=_demo)
+    for command in (up, run, demo):
+        # the CO pipeline's sample data and analyzer (a missing module in a node names its own extra)
+        command.set_defaults(extra="comax")
 
 
 def _interrupt_on_sigterm() -> None:
@@ -75,10 +78,13 @@ def _environments(pipeline: Any, config: Path | None) -> dict[str, dict[str, str
 
 
 def _up(args: argparse.Namespace) -> int:
-    from components.runner.local import ORCHESTRATOR, write_basepath
+    from components.common.errors import InvalidInput
+    from components.runner.local import CLIENT, ORCHESTRATOR, write_basepath
     from components.runner.pipeline import LocalPipeline, read_text
 
     _interrupt_on_sigterm()
+    if args.basepath.exists() and not args.basepath.is_dir():
+        raise InvalidInput(f"--basepath {args.basepath} is a file, not a folder")
     text = read_text(args.blueprint)
     pipeline = LocalPipeline.prepare(text, args.basepath / "logs")
     envs = _environments(pipeline, args.config)
@@ -87,12 +93,17 @@ def _up(args: argparse.Namespace) -> int:
         endpoints = pipeline.deployment.endpoints()
         write_basepath(args.basepath, text, endpoints,
                        {k.removesuffix(".proto"): v for k, v in pipeline.protofiles().items()})
-        for name, endpoint in endpoints.items():
+        for name, node in pipeline.deployment.nodes.items():
             if name != ORCHESTRATOR:
-                print(f"{name}: {endpoint.target}", flush=True)
-        print(f"orchestrator: {endpoints[ORCHESTRATOR].target}", flush=True)
-        print(f"wrote {args.basepath}/blueprint.json, dockerinfo.json, microservice/; Ctrl-C stops everything",
-              flush=True)
+                print(f"{name}: {node.endpoint.target} (gRPC), {node.web_url} (web)", flush=True)
+        orchestrator = endpoints[ORCHESTRATOR].target
+        print(f"orchestrator: {orchestrator}", flush=True)
+        base = args.basepath
+        print(f"wrote {base}/blueprint.json, dockerinfo.json, microservice/, {CLIENT.parent}/\n"
+              f"run the pipeline (as often as you like): python3 {base / CLIENT} --endpoint={orchestrator} "
+              f"--basepath={base}\n"
+              f"  or: ai4cop run {args.blueprint} --dockerinfo {base / 'dockerinfo.json'}\n"
+              "Ctrl-C stops everything", flush=True)
         _wait_for_signal(pipeline.deployment)
     finally:
         pipeline.stop()
@@ -105,7 +116,7 @@ def _progress_writer() -> Any:
     tty = sys.stderr.isatty()
 
     def write(line: str) -> None:
-        sys.stderr.write(f"\r{line}" if tty else f"{line}\n")
+        sys.stderr.write(f"\r{line}\x1b[K" if tty else f"{line}\n")
         sys.stderr.flush()
 
     return Progress(write), tty
@@ -121,13 +132,16 @@ def _report_failure(command: str, outcome: Any, logs: dict[str, str]) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from components.orchestrator.settings import Settings as OrchestratorSettings
     from components.runner.pipeline import LocalPipeline, node_protos, read_text, run_to_end
 
     _interrupt_on_sigterm()
+    options = OrchestratorSettings().run_options()
     text = read_text(args.blueprint)
     progress, tty = _progress_writer()
     if args.dockerinfo is not None:
-        outcome = run_to_end(text, read_text(args.dockerinfo), node_protos(text, args.protos), on_progress=progress)
+        outcome = run_to_end(text, read_text(args.dockerinfo), node_protos(text, args.protos), options=options,
+                             on_progress=progress)
         logs: dict[str, str] = {}
     else:
         with tempfile.TemporaryDirectory(prefix="ai4cop-run-") as tmp:
@@ -135,7 +149,8 @@ def _run(args: argparse.Namespace) -> int:
             envs = _environments(pipeline, args.config)
             try:
                 pipeline.start(envs)
-                outcome = run_to_end(text, pipeline.dockerinfo(), pipeline.protofiles(), on_progress=progress)
+                outcome = run_to_end(text, pipeline.dockerinfo(), pipeline.protofiles(), options=options,
+                                     on_progress=progress)
                 logs = {n: p.log_tail() for n, p in pipeline.deployment.nodes.items()}
             finally:
                 pipeline.stop()
@@ -147,7 +162,10 @@ def _run(args: argparse.Namespace) -> int:
         results = outcome.results
         print(json.dumps(next(iter(results.values())) if len(results) == 1 else results, indent=2))
     else:
-        print(f"run finished in {outcome.run.ended_at - outcome.run.started_at:.1f} s")
+        from components.runner.answer import format_answer
+
+        print(format_answer(outcome.run, outcome.results))
+    print(f"run finished in {outcome.run.ended_at - outcome.run.started_at:.1f} s", file=sys.stderr)
     return 0
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from components.common.aoi import parse_time
-from components.common.cache import cache_root
+from components.common.cache import cache_root, unusable_cache
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ def ensure_sample_data(spec: SampleSpec = SampleSpec(), folder: Path | None = No
     """The folder of the demo's sample products, generated on first use.
 
     Generated in a temporary sibling folder and renamed into place, so an interrupted generation never
-    leaves a half-written product that would be taken for a complete one.
+    leaves a half-written product that would be taken for a complete one. ``FailedPrecondition`` when the
+    folder cannot be written (the cache folder is a file, read-only...).
     """
     from components.comax.sample import generate_products
 
@@ -59,9 +60,13 @@ def ensure_sample_data(spec: SampleSpec = SampleSpec(), folder: Path | None = No
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     logger.info("generating demo sample products in %s", folder)
-    generate_products(tmp, parse_time(spec.start, "start"), spec.days, spec.per_day, scanlines=spec.scanlines,
-                      seed=spec.seed)
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        generate_products(tmp, parse_time(spec.start, "start"), spec.days, spec.per_day, scanlines=spec.scanlines,
+                          seed=spec.seed)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise unusable_cache(folder, err) from err
     try:
         tmp.rename(folder)
     except OSError:

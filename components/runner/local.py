@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 
 ORCHESTRATOR = "orchestrator"
 LOOPBACK = "127.0.0.1"
+CLIENT = Path("orchestrator_client") / "orchestrator_client.py"
+# The client `ai4cop export` puts in every solution, installed beside this package. Read as a file, not
+# imported: it is a standalone script of the deployment tools, a layer above this one.
+CLIENT_SCRIPT = Path(__file__).resolve().parents[2] / "onboarding" / "assets" / "orchestrator_client.py"
 
 
 def free_port() -> int:
@@ -53,6 +57,10 @@ class NodeProcess:
     @property
     def endpoint(self) -> Endpoint:
         return Endpoint(LOOPBACK, self.port)
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.web_port}/"
 
     def last_line(self) -> str:
         """The last non-empty line of the node's log (usually the error that stopped it)."""
@@ -172,7 +180,8 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
 def write_basepath(basepath: Path, blueprint_text: str, endpoints: dict[str, Endpoint],
                    protos: dict[str, str]) -> None:
     """Write the platform's solution layout: ``blueprint.json``, ``dockerinfo.json``, ``microservice/*.proto``
-    and ``protobuf/orchestrator.proto`` (what the platform's and our orchestrator clients read)."""
+    and ``protobuf/orchestrator.proto`` (what the platform's and our orchestrator clients read), and our client
+    as ``orchestrator_client/orchestrator_client.py`` (where a solution has it)."""
     (basepath / "microservice").mkdir(parents=True, exist_ok=True)
     (basepath / "protobuf").mkdir(parents=True, exist_ok=True)
     (basepath / "protobuf" / "orchestrator.proto").write_text(component_proto(ORCHESTRATOR), encoding="utf-8")
@@ -180,3 +189,5 @@ def write_basepath(basepath: Path, blueprint_text: str, endpoints: dict[str, End
     (basepath / "dockerinfo.json").write_text(dump_dockerinfo(endpoints), encoding="utf-8")
     for name, text in protos.items():
         (basepath / "microservice" / f"{name}.proto").write_text(text, encoding="utf-8")
+    (basepath / CLIENT).parent.mkdir(exist_ok=True)
+    (basepath / CLIENT).write_text(CLIENT_SCRIPT.read_text(encoding="utf-8"), encoding="utf-8")

@@ -156,10 +156,12 @@ def run_to_end(blueprint_text: str, dockerinfo_text: str, protofiles: dict[str, 
 
 
 class Progress:
-    """``found N, done M, R/s`` from the run counters: found = source outputs, done = result-step outputs."""
+    """``found N, done M, R/s`` from the run counters: found = source outputs, done = result-step outputs; and,
+    after ``patience`` seconds, the nodes the run is still waiting for."""
 
-    def __init__(self, write: Callable[[str], None]):
+    def __init__(self, write: Callable[[str], None], patience: float = 1.0):
         self._write = write
+        self._patience = patience
         self._last = ""
         self._lock = threading.Lock()
 
@@ -168,6 +170,10 @@ class Progress:
         done = sum(run.outputs[s.key] for s in run.plan.steps.values() if not s.outputs)
         elapsed = max(1e-6, (run.ended_at or time.monotonic()) - run.started_at)
         line = f"products found {found}, done {done}, {done / elapsed:.1f}/s"
+        waiting = run.waiting() if elapsed >= self._patience and not run.ended else {}
+        if waiting:
+            nodes = ", ".join(f"{node} at {target}" for node, target in sorted(waiting.items()))
+            line += f"; waiting for {nodes} to answer (up to {run.options.startup_timeout:g} s)"
         with self._lock:
             if line != self._last:
                 self._last = line

@@ -43,7 +43,13 @@ def load_manifests(base: Path) -> list[dict[str, Any]]:
 def read_env_file(path: Path) -> dict[str, str]:
     """``KEY=VALUE`` lines (``#`` comments and blank lines ignored) for the credentials Secret."""
     values = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SystemExit(f"error: cannot read the env file {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise SystemExit(f"error: {path} is not a text file: {err.reason}") from None
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue

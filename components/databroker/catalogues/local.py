@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -137,4 +138,5 @@ class LocalCatalogue(PagedCatalogue):
         except OSError as err:
             # A read-only cache only costs re-reading the files next time.
             logger.warning("local catalogue: cannot write index %s (%s)", self.index_path, err)
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # also when the cache folder is a file
+                tmp.unlink(missing_ok=True)
