@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from components.common.errors import Ai4copError, Exhausted
@@ -15,6 +17,15 @@ from components.databroker.query import ProductRecord, Query
 logger = logging.getLogger(__name__)
 
 HISTORY = 500
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The first products a query matches, and whether more match."""
+
+    query: Query
+    products: list[ProductRecord]
+    more: bool
 
 
 class ProductSource:
@@ -105,6 +116,18 @@ class ProductSource:
             self._close()
             self._reset(query)
         logger.info("source query changed: %s", query)
+
+    def matches(self, limit: int) -> Matches:
+        """The first ``limit`` products the current query matches, from a search of its own: nothing is
+        delivered and the source's position is unchanged. Catalogue errors (a missing folder...) propagate."""
+        with self._lock:
+            query = self.query
+        catalogue = self._open()
+        try:
+            found = list(itertools.islice(catalogue.search(query), limit + 1))
+        finally:
+            catalogue.close()
+        return Matches(query, found[:limit], len(found) > limit)
 
     def status(self) -> dict[str, Any]:
         """Products delivered so far (the most recent ``HISTORY``), count, state and last error."""
