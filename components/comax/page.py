@@ -50,19 +50,14 @@ def _map_svg(summary: Summary, width: int = 460, height: int = 330) -> str:
     if land:
         parts.append(f'<path class="land" d="{land}" fill="#f6f3ea" fill-rule="evenodd" stroke="#8f8a78" '
                      'stroke-width="0.7" stroke-linejoin="round"/>')
-    step = 10 ** int(f"{max(east - west, north - south) / 4:e}".split("e")[1]) or 1
-    lon = (west // step + 1) * step
-    while lon < east:
+    for lon in value_ticks(west, east, 5):
         parts.append(f'<line x1="{sx(lon):.1f}" y1="0" x2="{sx(lon):.1f}" y2="{sy(south):.1f}" stroke="#b8c4d0" '
                      f'stroke-width="0.5"/><text x="{sx(lon) + 2:.1f}" y="12" font-size="10" fill="#556">'
                      f'{lon:g}°</text>')
-        lon += step
-    lat = (south // step + 1) * step
-    while lat < north:
+    for lat in value_ticks(south, north, 4):
         parts.append(f'<line x1="0" y1="{sy(lat):.1f}" x2="{sx(east):.1f}" y2="{sy(lat):.1f}" stroke="#b8c4d0" '
                      f'stroke-width="0.5"/><text x="2" y="{sy(lat) - 2:.1f}" font-size="10" fill="#556">'
                      f'{lat:g}°</text>')
-        lat += step
     if aoi is not None:
         for poly in getattr(aoi, "geoms", [aoi]):
             ring = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in poly.exterior.coords)

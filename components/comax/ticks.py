@@ -10,7 +10,7 @@ _MINUTE, _HOUR, _DAY = 60, 3600, 86400
 # steps up to a day divide a day, so counted from the epoch (a UTC midnight) they land on round clock times
 _TIME_STEPS = (_MINUTE, 2 * _MINUTE, 5 * _MINUTE, 10 * _MINUTE, 15 * _MINUTE, 30 * _MINUTE, _HOUR, 2 * _HOUR,
                3 * _HOUR, 6 * _HOUR, 12 * _HOUR, _DAY, 2 * _DAY, 7 * _DAY)
-_MONTH_STEPS = (1, 3, 6, 12)
+_MONTH_STEPS = (1, 2, 3, 6, 12)
 
 
 def _nearest(raw: float, steps: list[float]) -> float:
