@@ -173,7 +173,7 @@ def test_image_starts_serves_health_on_8061_and_carries_its_files(built_images: 
         for absent in ("pytest", "moto", "ruff", "mypy"):
             assert f"\n{absent}==" not in f"\n{installed}", absent
         assert container.run("sh", "-c", "command -v gcc cc || echo none") == "none"
-        others = {"databroker": "pystac-client", "comax": "boto3", "geotriples": "rdflib"}
+        others = {"databroker": "pystac-client", "comax": "boto3", "geotriples_adapter": "rdflib"}
         for name, package in others.items():
             assert (f"\n{package}==" in f"\n{installed}") == (name == component), (component, package)
     finally:
