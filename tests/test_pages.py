@@ -89,6 +89,8 @@ def test_api_docs_load_every_asset_from_the_component(client: TestClient, page: 
 
 def test_swagger_oauth_redirect_and_missing_assets(client: TestClient) -> None:
     assert client.get("/docs/oauth2-redirect").status_code == 200
+    # ReDoc's bundle links its footer logo to its CDN: the page forbids images from elsewhere
+    assert client.get("/redoc").headers["content-security-policy"] == "img-src 'self' data: blob:"
     assert client.get(f"{DOCS_STATIC}/no-such-file.js").status_code == 404
 
 

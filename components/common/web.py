@@ -18,7 +18,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
@@ -32,7 +33,19 @@ DOCS_STATIC = "/docs/static"
 
 def new_app(title: str, description: str = "") -> FastAPI:
     """A FastAPI app whose ``/docs`` and ``/redoc`` pages load Swagger UI and ReDoc from ``DOCS_STATIC``."""
-    return FastAPIOffline(title=title, description=description, static_url=DOCS_STATIC)
+    app = FastAPIOffline(title=title, description=description, static_url=DOCS_STATIC, redoc_url=None)
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        page = get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{title} - ReDoc",
+                              redoc_js_url=f"{root}{DOCS_STATIC}/redoc.standalone.js",
+                              redoc_favicon_url=f"{root}{DOCS_STATIC}/favicon.png", with_google_fonts=False)
+        # ReDoc's footer shows a logo from cdn.redoc.ly: the browser is told not to fetch images from elsewhere
+        page.headers["Content-Security-Policy"] = "img-src 'self' data: blob:"
+        return page
+
+    return app
 
 
 class FieldProblem(BaseModel):
