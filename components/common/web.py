@@ -2,6 +2,9 @@
 
 Every error a REST API answers has one JSON body, ``ErrorBody``; ``error_responses`` declares it in a route's
 OpenAPI for the statuses the route can answer, so the published schema tells the truth about errors too.
+
+Every asset a page loads is served by the component itself: users may be offline or behind a proxy, so
+``/docs`` (Swagger UI) and ``/redoc`` load their scripts from ``/docs/static``, not from a CDN.
 """
 
 from __future__ import annotations
@@ -15,13 +18,34 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from components.common.errors import Ai4copError, InvalidInput, Unavailable, http_status
 
 logger = logging.getLogger(__name__)
+
+DOCS_STATIC = "/docs/static"
+
+
+def new_app(title: str, description: str = "") -> FastAPI:
+    """A FastAPI app whose ``/docs`` and ``/redoc`` pages load Swagger UI and ReDoc from ``DOCS_STATIC``."""
+    app = FastAPIOffline(title=title, description=description, static_url=DOCS_STATIC, redoc_url=None)
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        page = get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{title} - ReDoc",
+                              redoc_js_url=f"{root}{DOCS_STATIC}/redoc.standalone.js",
+                              redoc_favicon_url=f"{root}{DOCS_STATIC}/favicon.png", with_google_fonts=False)
+        # ReDoc's footer shows a logo from cdn.redoc.ly: the browser is told not to fetch images from elsewhere
+        page.headers["Content-Security-Policy"] = "img-src 'self' data: blob:"
+        return page
+
+    return app
 
 
 class FieldProblem(BaseModel):
@@ -85,8 +109,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def create_web_app(name: str, app: Any | None = None) -> FastAPI:
-    """Return ``app`` (or a new FastAPI app) with ``/healthz`` and the domain error handlers installed."""
-    web = app if isinstance(app, FastAPI) else FastAPI(title=f"ai4cop {name}")
+    """Return ``app`` (or a new one from ``new_app``) with ``/healthz`` and the domain error handlers installed."""
+    web = app if isinstance(app, FastAPI) else new_app(f"ai4cop {name}")
 
     @web.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from components.common.errors import Ai4copError, Exhausted
@@ -17,6 +19,15 @@ logger = logging.getLogger(__name__)
 
 HISTORY = 500
 RERUN_AFTER = 5.0
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The first products a query matches, and whether more match."""
+
+    query: Query
+    products: list[ProductRecord]
+    more: bool
 
 
 class ProductSource:
@@ -141,6 +152,18 @@ class ProductSource:
             self._close()
             self._reset(query)
         logger.info("source query changed: %s", query)
+
+    def matches(self, limit: int) -> Matches:
+        """The first ``limit`` products the current query matches, from a search of its own: nothing is
+        delivered and the source's position is unchanged. Catalogue errors (a missing folder...) propagate."""
+        with self._lock:
+            query = self.query
+        catalogue = self._open()
+        try:
+            found = list(itertools.islice(catalogue.search(query), limit + 1))
+        finally:
+            catalogue.close()
+        return Matches(query, found[:limit], len(found) > limit)
 
     def status(self) -> dict[str, Any]:
         """Products delivered so far (the most recent ``HISTORY``), count, state, the run served, last error."""

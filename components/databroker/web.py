@@ -1,4 +1,5 @@
-"""The 8062 side: a small page and a JSON API to see and change the source query and see what it found."""
+"""The 8062 side: a small page and a JSON API to see and change the source query, search what it matches
+and see what the source delivered."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi import Query as Param
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from components.common.aoi import isoformat
-from components.common.errors import InvalidInput
-from components.common.web import error_responses
+from components.common.errors import InvalidInput, PermissionDenied, Unavailable, UpstreamError
+from components.common.web import error_responses, new_app
 from components.databroker.catalogues import CatalogueConfig
 from components.databroker.query import Query, build_query
 from components.databroker.service import ProductSource
@@ -38,7 +40,7 @@ def describe(query: Query, config: CatalogueConfig) -> dict[str, Any]:
 
 def create_app(source: ProductSource, config: CatalogueConfig) -> FastAPI:
     """Routes over a running source; the catalogue itself (name, URL, folder) is fixed by the environment."""
-    app = FastAPI(title="ai4cop databroker")
+    app = new_app("ai4cop databroker")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
@@ -66,5 +68,11 @@ def create_app(source: ProductSource, config: CatalogueConfig) -> FastAPI:
     @app.get("/api/products")
     def products() -> dict[str, Any]:
         return source.status()
+
+    @app.get("/api/search", summary="The first products the current query matches (nothing is delivered)",
+             responses=error_responses(InvalidInput, PermissionDenied, UpstreamError, Unavailable))
+    def search(limit: int = Param(100, ge=1, le=1000)) -> dict[str, Any]:
+        found = source.matches(limit)
+        return {"products": [record.as_dict(found.query) for record in found.products], "more": found.more}
 
     return app
