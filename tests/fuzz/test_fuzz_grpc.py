@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from components.common import contract
 from components.common.catalogue import CATALOGUE
 from components.common.contract import component_proto
-from components.orchestrator.servicer import control_api
+from components.orchestrator.servicer import orchestrator_pb2
 from tests.fuzz.conftest import Served, World, memory_limit
 from tests.fuzz.messages import TEXT, message_strategy, mutated
 from tests.fuzz.report import EXAMPLES, TALLY
@@ -76,7 +76,7 @@ class Rpc:
 
 def _rpcs() -> list[Rpc]:
     by_service = {entry.service: entry.name for entry in CATALOGUE}
-    files = [contract.messages().DESCRIPTOR, control_api()[0].DESCRIPTOR]
+    files = [contract.messages().DESCRIPTOR, orchestrator_pb2.DESCRIPTOR]
     return [Rpc(by_service[service.name], service.name, method)
             for file in files for service in file.services_by_name.values() for method in service.methods]
 
