@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from components.common.contract import messages, services
-from components.common.errors import InvalidInput, NotFound
+from components.common.errors import InvalidInput, NotFound, UnreadableData
 from components.common.server import create_server
 from components.interlinking.app import Settings, build
 from components.interlinking.relations import RELATIONS, parse_relations, relations_of
@@ -158,6 +158,12 @@ def test_bad_input_is_one_clear_error(tmp_path: Path) -> None:
         job(good, good, crs="EPSG:99999999")
     with pytest.raises(NotFound, match=r"missing\.geojson not found"):
         job(tmp_path / "missing.geojson", good)
+    (tmp_path / "bad.geojson").write_text("garbage", encoding="utf-8")
+    with pytest.raises(UnreadableData, match=r"unreadable dataset bad\.geojson: 'bad\.geojson' not recognized"):
+        list(job(tmp_path / "bad.geojson", good).texts())
+    (tmp_path / "bad.csv").write_bytes(b"wkt\n\xff\n")
+    with pytest.raises(UnreadableData, match=r"unreadable dataset bad\.csv: 'utf-8' codec"):
+        list(job(tmp_path / "bad.csv", good).texts())
     with pytest.raises(InvalidInput, match=r"unknown format \.docx"):
         (tmp_path / "a.docx").write_text("x", encoding="utf-8")
         job(tmp_path / "a.docx", good)

@@ -48,10 +48,10 @@ class Dataset:
     def __init__(self, path: Path, crs: str = WGS84, base_iri: str = "http://example.com", layer: str | None = None,
                  wkt_column: str | None = None, source_crs: str | None = None):
         if not path.exists():
-            raise NotFound(f"dataset {path} not found")
+            raise NotFound(f"dataset {path.name} not found")
         suffix = path.suffix.lower().lstrip(".")
         if suffix not in READERS:
-            raise InvalidInput(f"unreadable dataset {path}: unknown format .{suffix} "
+            raise InvalidInput(f"unreadable dataset {path.name}: unknown format .{suffix} "
                                f"(known: {', '.join(sorted(READERS))})")
         self.path = path
         self.crs = check_crs(crs, "crs")
@@ -60,6 +60,7 @@ class Dataset:
         self.layer = layer or path.stem
         self.wkt_column = wkt_column
         self.issues = Issues()
+        self._count: int | None = None
         self._reader: Callable[[Dataset, int], Iterator[tuple[list[str], np.ndarray, str | None]]] = READERS[suffix]
 
     def iri(self, n: int) -> str:
@@ -72,8 +73,10 @@ class Dataset:
             yield self.clean(iris, geoms, crs)
 
     def count(self) -> int:
-        """How many features (read once, cheaply where the format allows it)."""
-        return COUNTERS.get(self.path.suffix.lower().lstrip("."), _count_by_reading)(self)
+        """How many features (counted once, cheaply where the format allows it)."""
+        if self._count is None:
+            self._count = COUNTERS.get(self.path.suffix.lower().lstrip("."), _count_by_reading)(self)
+        return self._count
 
     def clean(self, iris: list[str], geoms: np.ndarray, crs: str | None) -> Chunk:
         """Z dropped, invalid geometries repaired (``make_valid``), empty or unparsable ones dropped: each
@@ -125,16 +128,14 @@ def reproject(geoms: np.ndarray, source: str, target: str) -> np.ndarray:
 
 
 def _ogr(dataset: Dataset, size: int) -> Iterator[tuple[list[str], np.ndarray, str | None]]:
-    import pyogrio
-    import pyogrio.errors
+    import pyogrio.raw
 
-    try:
-        total = int(pyogrio.read_info(dataset.path)["features"])
-    except pyogrio.errors.DataSourceError as err:
-        raise UnreadableData(f"unreadable dataset {dataset.path}: {err}") from err
-    for first in range(0, total, size):
-        meta, _, wkb, _ = pyogrio.raw.read(dataset.path, skip_features=first, max_features=size, read_geometry=True,
-                                           columns=[])
+    for first in range(0, _count_ogr(dataset), size):
+        try:
+            meta, _, wkb, _ = pyogrio.raw.read(dataset.path, skip_features=first, max_features=size,
+                                               read_geometry=True, columns=[])
+        except _ogr_errors() as err:
+            raise _unreadable(dataset.path, err) from err
         geoms = shapely.from_wkb(wkb, on_invalid="ignore")
         yield [dataset.iri(first + n + 1) for n in range(len(geoms))], geoms, meta.get("crs")
 
@@ -142,17 +143,41 @@ def _ogr(dataset: Dataset, size: int) -> Iterator[tuple[list[str], np.ndarray, s
 def _count_ogr(dataset: Dataset) -> int:
     import pyogrio
 
-    return int(pyogrio.read_info(dataset.path)["features"])
+    try:
+        return int(pyogrio.read_info(dataset.path)["features"])
+    except _ogr_errors() as err:
+        raise _unreadable(dataset.path, err) from err
+
+
+def _ogr_errors() -> tuple[type[Exception], ...]:
+    from pyogrio import errors
+
+    return (errors.DataSourceError, errors.DataLayerError, errors.GeometryError, errors.FieldError, errors.CRSError)
+
+
+def _unreadable(path: Path, err: Exception) -> UnreadableData:
+    """The library's message up to its advice, naming the file without the server's folders."""
+    text = str(err).split(";")[0]
+    for full in (str(path.resolve()), str(path)):
+        text = text.replace(full, path.name)
+    return UnreadableData(f"unreadable dataset {path.name}: {text}")
 
 
 def _delimited(dataset: Dataset, size: int) -> Iterator[tuple[list[str], np.ndarray, str | None]]:
+    try:
+        yield from _delimited_rows(dataset, size)
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise UnreadableData(f"unreadable dataset {dataset.path.name}: {err}") from err
+
+
+def _delimited_rows(dataset: Dataset, size: int) -> Iterator[tuple[list[str], np.ndarray, str | None]]:
     delimiter = "\t" if dataset.path.suffix.lower() == ".tsv" else ","
     csv.field_size_limit(2**31 - 1)
     with dataset.path.open(newline="", encoding="utf-8-sig") as handle:
         rows = csv.reader(handle, delimiter=delimiter)
         header = next(rows, None)
         if header is None:
-            raise UnreadableData(f"unreadable dataset {dataset.path}: empty file")
+            raise UnreadableData(f"unreadable dataset {dataset.path.name}: empty file")
         column = _wkt_column(dataset, header)
         n = 0
         batch: list[str] = []
@@ -173,7 +198,7 @@ def _wkt_column(dataset: Dataset, header: list[str]) -> int:
     for name in wanted:
         if name.lower() in lower:
             return lower.index(name.lower())
-    raise InvalidInput(f"dataset {dataset.path} has no geometry column {' or '.join(wanted)} "
+    raise InvalidInput(f"dataset {dataset.path.name} has no geometry column {' or '.join(wanted)} "
                        f"(columns: {', '.join(names)})")
 
 
@@ -202,7 +227,7 @@ def _rdf(dataset: Dataset, size: int) -> Iterator[tuple[list[str], np.ndarray, s
     try:
         graph.parse(dataset.path)
     except Exception as err:  # rdflib raises many unrelated types for a malformed file
-        raise UnreadableData(f"unreadable dataset {dataset.path}: {err}") from err
+        raise _unreadable(dataset.path, err) from err
     owners: dict[Any, Any] = {geom: feature for feature, geom in graph.subject_objects(URIRef(GEO + "hasGeometry"))}
     by_crs: dict[str | None, tuple[list[str], list[str]]] = {}
     for subject, literal in sorted(graph.subject_objects(URIRef(GEO + "asWKT"))):
