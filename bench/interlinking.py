@@ -87,11 +87,12 @@ def _wkts(path: Path) -> list[str]:
 
 
 def peak_rss(source: Path, target: Path) -> int:
-    """Peak RSS (KiB) of a fresh process running the component on the pair."""
-    code = ("import resource, sys; from pathlib import Path; sys.path.insert(0, '.');"
+    """Peak RSS (KiB) of a fresh process running the component on the pair: its VmHWM, which a new program starts
+    afresh (``ru_maxrss`` would carry this process's peak over fork and exec)."""
+    code = ("import sys; from pathlib import Path; sys.path.insert(0, '.');"
             "from components.interlinking.service import job;"
             f"w = job(Path({str(source)!r}), Path({str(target)!r}), chunk=10_000); [0 for _ in w.texts()];"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
     root = Path(__file__).resolve().parent.parent
     return int(subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                               check=True).stdout)
