@@ -116,6 +116,17 @@ def test_every_reader_gives_the_same_links(tmp_path: Path) -> None:
     assert found == oracle(source, polygons)
 
 
+def test_rdf_blank_node_features_are_written_as_blank_nodes(tmp_path: Path) -> None:
+    geo = "http://www.opengis.net/ont/geosparql#"
+    source = tmp_path / "s.nt"
+    source.write_text(f'_:f <{geo}hasGeometry> _:g .\n_:g <{geo}asWKT> "POINT (0.5 0.5)"^^<{geo}wktLiteral> .\n',
+                      encoding="utf-8")
+    text = "".join(t for t, _ in job(source, write_csv(tmp_path / "t.csv", [SQUARE_WKT]), relations=["within"],
+                                     base_iri=BASE).texts())
+    subject, link, obj, dot = text.split()
+    assert subject.startswith("_:") and link.endswith("#sfWithin>") and obj == f"<{BASE}/t/id/1>" and dot == "."
+
+
 def test_rdf_inputs_keep_their_feature_iris(tmp_path: Path) -> None:
     source = write_ntriples(tmp_path / "s.nt", ["POINT (0.5 0.5)", "POINT (5 5)"], "http://a.org/f/")
     target = write_ntriples(tmp_path / "t.nt", [SQUARE_WKT], "http://b.org/f/")
@@ -154,6 +165,8 @@ def test_bad_input_is_one_clear_error(tmp_path: Path) -> None:
         nowkt = tmp_path / "x.csv"
         nowkt.write_text("id,name\n1,a\n", encoding="utf-8")
         list(job(nowkt, good).texts())
+    with pytest.raises(InvalidInput, match="base IRI 'not an iri' is not an absolute IRI"):
+        job(good, good, base_iri="not an iri")
     with pytest.raises(InvalidInput, match="unknown crs 'EPSG:99999999'"):
         job(good, good, crs="EPSG:99999999")
     with pytest.raises(NotFound, match=r"missing\.geojson not found"):

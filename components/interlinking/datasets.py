@@ -45,8 +45,8 @@ class Issues:
 class Dataset:
     """One side of the interlinking: a named file read in chunks and reprojected to ``crs``."""
 
-    def __init__(self, path: Path, crs: str = WGS84, base_iri: str = "http://example.com", layer: str | None = None,
-                 wkt_column: str | None = None, source_crs: str | None = None):
+    def __init__(self, path: Path, crs: str = WGS84, base_iri: str = "http://example.com",
+                 wkt_column: str | None = None):
         if not path.exists():
             raise NotFound(f"dataset {path.name} not found")
         suffix = path.suffix.lower().lstrip(".")
@@ -55,9 +55,8 @@ class Dataset:
                                f"(known: {', '.join(sorted(READERS))})")
         self.path = path
         self.crs = check_crs(crs, "crs")
-        self.source_crs = check_crs(source_crs, "source crs") if source_crs else None
         self.base = base_iri.rstrip("/")
-        self.layer = layer or path.stem
+        self.layer = path.stem
         self.wkt_column = wkt_column
         self.issues = Issues()
         self._count: int | None = None
@@ -96,7 +95,7 @@ class Dataset:
             self.issues.repaired.extend(iri for iri, bad in zip(iris, invalid, strict=True) if bad)
             geoms = geoms.copy()
             geoms[invalid] = shapely.make_valid(geoms[invalid])
-        source = self.source_crs or crs or WGS84
+        source = crs or WGS84
         if source != self.crs:
             geoms = reproject(geoms, source, self.crs)
         return Chunk(iris, geoms)
@@ -221,7 +220,7 @@ def _rdf(dataset: Dataset, size: int) -> Iterator[tuple[list[str], np.ndarray, s
 
     A WKT literal may start with its CRS IRI (GeoSPARQL); without one it is CRS84 (longitude, latitude).
     Coordinates are read as x = longitude whatever the CRS's axis order says (what GeoTriples writes)."""
-    from rdflib import Graph, URIRef
+    from rdflib import BNode, Graph, URIRef
 
     graph = Graph()
     try:
@@ -233,7 +232,8 @@ def _rdf(dataset: Dataset, size: int) -> Iterator[tuple[list[str], np.ndarray, s
     for subject, literal in sorted(graph.subject_objects(URIRef(GEO + "asWKT"))):
         crs, wkt = _split_wkt(str(literal))
         iris, texts = by_crs.setdefault(crs, ([], []))
-        iris.append(str(owners.get(subject, subject)))
+        owner = owners.get(subject, subject)
+        iris.append(f"_:{owner}" if isinstance(owner, BNode) else str(owner))
         texts.append(wkt)
     for crs, (iris, texts) in by_crs.items():
         for first in range(0, len(texts), size):

@@ -19,8 +19,12 @@ def predicate(relation: str) -> str:
     return DISTANCE_PREDICATE if relation == WITHIN_DISTANCE else PREDICATES[relation]
 
 
+def _term(iri: str) -> str:
+    return iri if iri.startswith("_:") else f"<{iri}>"
+
+
 def _ntriples(links: Links) -> str:
-    return "".join(f"<{s}> <{predicate(r)}> <{t}> .\n"
+    return "".join(f"{_term(s)} <{predicate(r)}> {_term(t)} .\n"
                    for s, t, r in zip(links.sources, links.targets, links.relations, strict=True))
 
 

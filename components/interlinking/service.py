@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,8 @@ from components.interlinking.datasets import WGS84, Dataset
 from components.interlinking.engine import Options, Summary, interlink
 from components.interlinking.output import HEADERS, writer
 from components.interlinking.relations import parse_relations
+
+BASE_IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]+$')
 
 
 @dataclass
@@ -39,6 +42,8 @@ def job(source: Path, target: Path, relations: list[str] | tuple[str, ...] | Non
         wkt_column: str | None = None) -> Job:
     """A ``Job`` over two files; relations default to all nine unless only a distance is asked for."""
     writer(fmt)
+    if not BASE_IRI.match(base_iri):
+        raise InvalidInput(f"base IRI {base_iri!r} is not an absolute IRI (scheme:rest, no spaces, <, > or quotes)")
     chosen = parse_relations(relations) if relations or distance is None else ()
     if qualifying is not None and qualifying < 0:
         raise InvalidInput("qualifying must be >= 0")
