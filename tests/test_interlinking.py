@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from components.common.contract import messages, services
+from components.common.contract import contract_pb2, contract_pb2_grpc
 from components.common.errors import InvalidInput, NotFound, UnreadableData
 from components.common.server import create_server
 from components.interlinking.app import Settings, build
@@ -206,7 +206,7 @@ def stub(tmp_path: Path) -> Iterator[object]:
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield services().InterlinkingStub(channel)
+        yield contract_pb2_grpc.InterlinkingStub(channel)
     finally:
         channel.close()
         server.stop(0)
@@ -216,11 +216,11 @@ def test_grpc_streams_the_links_and_summarizes(tmp_path: Path, stub: object,
                                                truth: set[tuple[int, int, str]]) -> None:
     write_geojson(tmp_path / "s.geojson", SOURCE)
     write_csv(tmp_path / "t.csv", TARGET)
-    request = messages().InterlinkRequest(source="s.geojson", target=str(tmp_path / "t.csv"))
+    request = contract_pb2.InterlinkRequest(source="s.geojson", target=str(tmp_path / "t.csv"))
     chunks = list(stub.interlink(request))  # type: ignore[attr-defined]
     assert links_of("".join(c.data for c in chunks), BASE) == truth
     assert sum(c.triples for c in chunks) == len(truth)
-    summary = stub.summarize(messages().InterlinkRequest(  # type: ignore[attr-defined]
+    summary = stub.summarize(contract_pb2.InterlinkRequest(  # type: ignore[attr-defined]
         source="s.geojson", target="t.csv", relations=["equals"], qualifying=2))
     assert summary.links == {"equals": sum(1 for x in truth if x[2] == "equals")}
     assert summary.recall == pytest.approx(summary.interlinked / 2)
@@ -236,7 +236,7 @@ def test_grpc_streams_the_links_and_summarizes(tmp_path: Path, stub: object,
 def test_grpc_bad_requests_are_invalid_argument_naming_the_field(tmp_path: Path, stub: object,
                                                                   fields: dict, message: str) -> None:
     write_csv(tmp_path / "t.csv", [SQUARE_WKT])
-    request = messages().InterlinkRequest(source="t.csv", target="t.csv", **fields)
+    request = contract_pb2.InterlinkRequest(source="t.csv", target="t.csv", **fields)
     with pytest.raises(grpc.RpcError) as err:
         list(stub.interlink(request))  # type: ignore[attr-defined]
     assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
@@ -244,7 +244,7 @@ def test_grpc_bad_requests_are_invalid_argument_naming_the_field(tmp_path: Path,
 
 
 def test_grpc_refuses_paths_outside_the_shared_folder(tmp_path: Path, stub: object) -> None:
-    request = messages().InterlinkRequest(source="../x.csv", target="t.csv")
+    request = contract_pb2.InterlinkRequest(source="../x.csv", target="t.csv")
     with pytest.raises(grpc.RpcError) as err:
         list(stub.interlink(request))  # type: ignore[attr-defined]
     assert err.value.code() is grpc.StatusCode.PERMISSION_DENIED

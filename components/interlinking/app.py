@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.common import contract
+from components.common.contract import contract_pb2_grpc
 from components.common.server import Component, ServiceBinding
 from components.interlinking.service import InterlinkingService
 from components.interlinking.servicer import InterlinkingServicer
@@ -16,5 +16,5 @@ def build(settings: Settings) -> Component:
     service = InterlinkingService(settings.shared_folder, settings.base_iri, settings.crs, settings.chunk_features)
     servicer = InterlinkingServicer(service)
     binding = ServiceBinding("Interlinking",
-                             lambda server: contract.services().add_InterlinkingServicer_to_server(servicer, server))
+                             lambda server: contract_pb2_grpc.add_InterlinkingServicer_to_server(servicer, server))
     return Component("interlinking", [binding])

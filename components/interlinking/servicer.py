@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import grpc
 
-from components.common.contract import messages
+from components.common.contract import contract_pb2
 from components.common.errors import InvalidInput, grpc_errors
 from components.interlinking.engine import Summary
 from components.interlinking.service import InterlinkingService, Job
 
+if TYPE_CHECKING:
+    # mypy checks the rpcs against the generated servicer; at run time a plain class, so importing compiles no proto
+    from components.common.contract_pb2_grpc import InterlinkingServicer as _Generated
+else:
+    _Generated = object
 
-def summary_proto(summary: Summary) -> Any:
+
+def summary_proto(summary: Summary) -> contract_pb2.InterlinkSummary:
     recall = summary.recall
-    return messages().InterlinkSummary(
+    return contract_pb2.InterlinkSummary(
         source_features=summary.source_features, target_features=summary.target_features,
         candidates=summary.candidates, verified=summary.verified, interlinked=summary.interlinked,
         links=summary.links, seconds=summary.seconds, precision=summary.precision,
@@ -23,14 +29,14 @@ def summary_proto(summary: Summary) -> Any:
         z_dropped=summary.z_dropped)
 
 
-class InterlinkingServicer:
+class InterlinkingServicer(_Generated):
     """``interlink`` streams the links as ``RdfChunk``s (so they chain into a GeoSPARQL store like GeoTriples'
     output); ``summarize`` runs the same job and returns its summary only."""
 
     def __init__(self, service: InterlinkingService):
         self.service = service
 
-    def _job(self, request: Any) -> Job:
+    def _job(self, request: contract_pb2.InterlinkRequest) -> Job:
         if request.distance_m < 0:
             raise InvalidInput(f"distance_m must be >= 0 metres, not {request.distance_m}")
         if request.qualifying < 0:
@@ -40,13 +46,15 @@ class InterlinkingServicer:
                                 request.qualifying or None)
 
     @grpc_errors
-    def interlink(self, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+    def interlink(self, request: contract_pb2.InterlinkRequest,
+                  context: grpc.ServicerContext) -> Iterator[contract_pb2.RdfChunk]:
         job = self._job(request)
         for text, links in job.texts():
-            yield messages().RdfChunk(data=text, rdf_format=job.fmt, triples=links)
+            yield contract_pb2.RdfChunk(data=text, rdf_format=job.fmt, triples=links)
 
     @grpc_errors
-    def summarize(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def summarize(self, request: contract_pb2.InterlinkRequest,
+                  context: grpc.ServicerContext) -> contract_pb2.InterlinkSummary:
         job = self._job(request)
         for _ in job.texts():
             pass
