@@ -48,4 +48,6 @@ CATALOGUE: tuple[ComponentEntry, ...] = (
                    requests=("250m", "256Mi"), limits=("1", "1Gi")),
     ComponentEntry("orchestrator", "Orchestrator", "ORCHESTRATOR_", "", "ai4cop-orchestrator",
                    proto="orchestrator.proto"),
+    ComponentEntry("interlinking", "Interlinking", "INTERLINKING_", "interlinking", "ai4cop-interlinking",
+                   requests=("500m", "512Mi"), limits=("2", "2Gi")),
 )

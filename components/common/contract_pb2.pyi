@@ -328,3 +328,126 @@ class RdfChunk(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RdfChunk: _TypeAlias = RdfChunk  # noqa: Y015
+
+@_typing.final
+class InterlinkRequest(_message.Message):
+    """Two datasets to interlink, by path inside the shared folder. relations: names of the nine DE-9IM relations
+    (all nine when empty and no distance is given); distance_m > 0 adds geodesic links within that many metres;
+    format ntriples (default) or csv; qualifying > 0 is the number of qualifying pairs, for recall.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    RELATIONS_FIELD_NUMBER: _builtins.int
+    DISTANCE_M_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    BASE_IRI_FIELD_NUMBER: _builtins.int
+    CRS_FIELD_NUMBER: _builtins.int
+    QUALIFYING_FIELD_NUMBER: _builtins.int
+    source: _builtins.str
+    target: _builtins.str
+    distance_m: _builtins.float
+    format: _builtins.str
+    base_iri: _builtins.str
+    crs: _builtins.str
+    qualifying: _builtins.int
+    @_builtins.property
+    def relations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        source: _builtins.str = ...,
+        target: _builtins.str = ...,
+        relations: _abc.Iterable[_builtins.str] | None = ...,
+        distance_m: _builtins.float = ...,
+        format: _builtins.str = ...,
+        base_iri: _builtins.str = ...,
+        crs: _builtins.str = ...,
+        qualifying: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_iri", b"base_iri", "crs", b"crs", "distance_m", b"distance_m", "format", b"format", "qualifying", b"qualifying", "relations", b"relations", "source", b"source", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InterlinkRequest: _TypeAlias = InterlinkRequest  # noqa: Y015
+
+@_typing.final
+class InterlinkSummary(_message.Message):
+    """What one interlinking did, as JedAI-spatial reports it; recall is -1 when qualifying was not given."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class LinksEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    SOURCE_FEATURES_FIELD_NUMBER: _builtins.int
+    TARGET_FEATURES_FIELD_NUMBER: _builtins.int
+    CANDIDATES_FIELD_NUMBER: _builtins.int
+    VERIFIED_FIELD_NUMBER: _builtins.int
+    INTERLINKED_FIELD_NUMBER: _builtins.int
+    LINKS_FIELD_NUMBER: _builtins.int
+    SECONDS_FIELD_NUMBER: _builtins.int
+    PRECISION_FIELD_NUMBER: _builtins.int
+    RECALL_FIELD_NUMBER: _builtins.int
+    REPAIRED_FIELD_NUMBER: _builtins.int
+    DROPPED_FIELD_NUMBER: _builtins.int
+    Z_DROPPED_FIELD_NUMBER: _builtins.int
+    source_features: _builtins.int
+    target_features: _builtins.int
+    candidates: _builtins.int
+    verified: _builtins.int
+    interlinked: _builtins.int
+    seconds: _builtins.float
+    precision: _builtins.float
+    recall: _builtins.float
+    z_dropped: _builtins.int
+    @_builtins.property
+    def links(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]: ...
+    @_builtins.property
+    def repaired(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def dropped(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        source_features: _builtins.int = ...,
+        target_features: _builtins.int = ...,
+        candidates: _builtins.int = ...,
+        verified: _builtins.int = ...,
+        interlinked: _builtins.int = ...,
+        links: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        seconds: _builtins.float = ...,
+        precision: _builtins.float = ...,
+        recall: _builtins.float = ...,
+        repaired: _abc.Iterable[_builtins.str] | None = ...,
+        dropped: _abc.Iterable[_builtins.str] | None = ...,
+        z_dropped: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["candidates", b"candidates", "dropped", b"dropped", "interlinked", b"interlinked", "links", b"links", "precision", b"precision", "recall", b"recall", "repaired", b"repaired", "seconds", b"seconds", "source_features", b"source_features", "target_features", b"target_features", "verified", b"verified", "z_dropped", b"z_dropped"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InterlinkSummary: _TypeAlias = InterlinkSummary  # noqa: Y015

@@ -136,3 +136,40 @@ class GeoTriplesServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_contract_pb2.RdfChunk, _abc.Awaitable[_contract_pb2.RdfChunk]]: ...
 
 def add_GeoTriplesServicer_to_server(servicer: GeoTriplesServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class InterlinkingStub:
+    """component: interlinking"""
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> InterlinkingAsyncStub: ...
+    interlink: _grpc.UnaryStreamMultiCallable[_contract_pb2.InterlinkRequest, _contract_pb2.RdfChunk]
+    summarize: _grpc.UnaryUnaryMultiCallable[_contract_pb2.InterlinkRequest, _contract_pb2.InterlinkSummary]
+
+@_typing.type_check_only
+class InterlinkingAsyncStub(InterlinkingStub):
+    """component: interlinking"""
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    interlink: _aio.UnaryStreamMultiCallable[_contract_pb2.InterlinkRequest, _contract_pb2.RdfChunk]  # type: ignore[assignment]
+    summarize: _aio.UnaryUnaryMultiCallable[_contract_pb2.InterlinkRequest, _contract_pb2.InterlinkSummary]  # type: ignore[assignment]
+
+class InterlinkingServicer(metaclass=_abc_1.ABCMeta):
+    """component: interlinking"""
+
+    @_abc_1.abstractmethod
+    def interlink(
+        self,
+        request: _contract_pb2.InterlinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_contract_pb2.RdfChunk], _abc.AsyncIterator[_contract_pb2.RdfChunk]]: ...
+
+    @_abc_1.abstractmethod
+    def summarize(
+        self,
+        request: _contract_pb2.InterlinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contract_pb2.InterlinkSummary, _abc.Awaitable[_contract_pb2.InterlinkSummary]]: ...
+
+def add_InterlinkingServicer_to_server(servicer: InterlinkingServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
