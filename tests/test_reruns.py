@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import pytest
 
-from components.common.contract import messages
+from components.common.contract import contract_pb2
 from components.common.errors import Exhausted
 from components.common.runs import RUN_KEY, new_run_id
 from components.databroker.catalogues import open_catalogue
@@ -39,7 +39,7 @@ def _names(stub: Any, run: str | None) -> list[str]:
     names = []
     while True:
         try:
-            names.append(stub.next_product(messages().Empty(), timeout=10, metadata=metadata).name)
+            names.append(stub.next_product(contract_pb2.Empty(), timeout=10, metadata=metadata).name)
         except grpc.RpcError as err:
             assert err.code() is grpc.StatusCode.NOT_FOUND, err.details()
             return names

@@ -76,7 +76,7 @@ class Rpc:
 
 def _rpcs() -> list[Rpc]:
     by_service = {entry.service: entry.name for entry in CATALOGUE}
-    files = [contract.messages().DESCRIPTOR, orchestrator_pb2.DESCRIPTOR]
+    files = [contract.contract_pb2.DESCRIPTOR, orchestrator_pb2.DESCRIPTOR]
     return [Rpc(by_service[service.name], service.name, method)
             for file in files for service in file.services_by_name.values() for method in service.methods]
 
