@@ -48,4 +48,7 @@ CATALOGUE: tuple[ComponentEntry, ...] = (
                    requests=("250m", "256Mi"), limits=("1", "1Gi")),
     ComponentEntry("orchestrator", "Orchestrator", "ORCHESTRATOR_", "", "ai4cop-orchestrator",
                    proto="orchestrator.proto"),
+    # the store's RocksDB caches and the R-tree with every geometry live in memory
+    ComponentEntry("geostore", "GeoStore", "GEOSTORE_", "geostore", "ai4cop-geostore",
+                   requests=("500m", "512Mi"), limits=("2", "4Gi")),
 )

@@ -12,14 +12,26 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
 import shapely
 from pyoxigraph import Literal, NamedNode
 from pyproj import Geod
 
 from components.geostore.geometry import (
-    CRS84, GEO, GEOJSON, GEOMETRY_DATATYPES, STRDF, WKT, Geom, GeometryError, axis_units, crs_iri,
-    is_geographic, note_failure, parse, to_geojson, to_wkt,
+    CRS84,
+    GEO,
+    GEOJSON,
+    GEOMETRY_DATATYPES,
+    STRDF,
+    WKT,
+    Geom,
+    GeometryError,
+    axis_units,
+    crs_iri,
+    is_geographic,
+    note_failure,
+    parse,
+    to_geojson,
+    to_wkt,
 )
 
 GEOF = "http://www.opengis.net/def/function/geosparql/"
@@ -27,14 +39,16 @@ UOM = "http://www.opengis.net/def/uom/OGC/1.0/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _GEOD = Geod(ellps="WGS84")
 Term = object
-Function = Callable[..., Literal | None]
+Function = Callable[..., Any]
 
 # DE-9IM patterns of GeoSPARQL 1.0 tables 7-9 (Egenhofer and RCC8 relations)
-EH = {"ehEquals": "TFFFTFFFT", "ehDisjoint": "FF*FF****", "ehMeet": ("FT*******", "F**T*****", "F***T****"),
-      "ehOverlap": "T*T***T**", "ehCovers": "T*TFT*FF*", "ehCoveredBy": "TFF*TFT**", "ehInside": "TFF*FFT**",
-      "ehContains": "T*TFF*FF*"}
-RCC8 = {"rcc8eq": "TFFFTFFFT", "rcc8dc": "FFTFFTTTT", "rcc8ec": "FFTFTTTTT", "rcc8po": "TTTTTTTTT",
-        "rcc8tppi": "TTTFTTFFT", "rcc8tpp": "TFFTTFTTT", "rcc8ntpp": "TFFTFFTTT", "rcc8ntppi": "TTTFFTFFT"}
+EH: dict[str, str | tuple[str, ...]] = {
+    "ehEquals": "TFFFTFFFT", "ehDisjoint": "FF*FF****", "ehMeet": ("FT*******", "F**T*****", "F***T****"),
+    "ehOverlap": "T*T***T**", "ehCovers": "T*TFT*FF*", "ehCoveredBy": "TFF*TFT**", "ehInside": "TFF*FFT**",
+    "ehContains": "T*TFF*FF*"}
+RCC8: dict[str, str | tuple[str, ...]] = {
+    "rcc8eq": "TFFFTFFFT", "rcc8dc": "FFTFFTTTT", "rcc8ec": "FFTFTTTTT", "rcc8po": "TTTTTTTTT",
+    "rcc8tppi": "TTTFTTFFT", "rcc8tpp": "TFFTTFTTT", "rcc8ntpp": "TFFTFFTTT", "rcc8ntppi": "TTTFFTFFT"}
 SF: dict[str, Callable[[object, object], Any]] = {
     "sfEquals": shapely.equals, "sfDisjoint": shapely.disjoint, "sfIntersects": shapely.intersects,
     "sfTouches": shapely.touches, "sfCrosses": shapely.crosses, "sfWithin": shapely.within,

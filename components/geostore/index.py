@@ -69,7 +69,7 @@ class SpatialIndex:
                 self.unreadable[key] = "coordinates outside CRS84"
                 note_failure(f"{key[0][:80]}: coordinates outside CRS84")
                 continue
-            entries.append(Entry(key, geom, tuple(box)))  # type: ignore[arg-type]
+            entries.append(Entry(key, geom, (box[0], box[1], box[2], box[3])))
         with self._lock:
             for entry in entries:
                 if entry.key in self._ids:

@@ -176,7 +176,7 @@ class Planner:
         b_shapes, b_crs = self.index.shapes(right)
         keep = np.zeros(len(left), dtype=bool)
         if len(left):
-            same = np.array([x == y for x, y in zip(a_crs, b_crs)])
+            same = np.array([x == y for x, y in zip(a_crs, b_crs, strict=True)])
             if same.any():
                 keep[same] = np.asarray(test(a_shapes[same], b_shapes[same]), dtype=bool)
             for i in np.flatnonzero(~same).tolist():
@@ -184,7 +184,7 @@ class Planner:
                 b = self.index.entry(int(right[i])).geom.crs84().shape
                 keep[i] = bool(test(a, b))
         rows = [f"({_term(self.index.entry(a).key)} {_term(self.index.entry(b).key)})"
-                for a, b in zip(left[keep].tolist(), right[keep].tolist())]
+                for a, b in zip(left[keep].tolist(), right[keep].tolist(), strict=True)]
         return rows, Step("join", name, variables, len(left), len(rows))
 
 

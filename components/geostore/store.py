@@ -15,8 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from pyoxigraph import (
-    DefaultGraph, Literal, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples,
-    RdfFormat, Store, parse,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    parse,
 )
 
 from components.geostore.functions import functions
@@ -38,6 +47,12 @@ GRAPH_FORMATS = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES, "r
 
 class StoreInputError(ValueError):
     """Bad RDF or SPARQL; the message names the line where the parser gave up."""
+
+
+def _first_line(err: Exception) -> str:
+    """The parser's message on one line: where it failed and, shortened, what it expected."""
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def rdf_format(name: str) -> RdfFormat:
@@ -100,7 +115,7 @@ class GeoStore:
             quads = list(parse(data, rdf_format(format_name), base_iri=base_iri,
                                without_named_graphs=graph is not None))
         except SyntaxError as err:
-            raise StoreInputError(f"bad {format_name} RDF: {err}") from err
+            raise StoreInputError(f"bad {format_name.lstrip('.')} RDF: {_first_line(err)}") from err
         return self.add(quads, graph)
 
     def add(self, quads: Iterable[Quad], graph: str | None = None) -> int:
@@ -120,7 +135,7 @@ class GeoStore:
             try:
                 self.store.update(sparql, custom_functions=self.functions)
             except SyntaxError as err:
-                raise StoreInputError(f"bad SPARQL update: {err}") from err
+                raise StoreInputError(f"bad SPARQL update: {_first_line(err)}") from err
             stored = self._stored_geometry_keys()
             known = self.index.keys()
             self.index.remove(known - stored)
@@ -157,7 +172,7 @@ class GeoStore:
         try:
             return self.store.query(sparql, custom_functions=self.functions)
         except SyntaxError as err:
-            raise StoreInputError(f"bad SPARQL query: {err}") from err
+            raise StoreInputError(f"bad SPARQL query: {_first_line(err)}") from err
 
     @staticmethod
     def _serialise(results: Any, result_format: str, graph_format: str,
