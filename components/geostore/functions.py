@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 from pyoxigraph import Literal, NamedNode
 from pyproj import Geod
+from shapely.ops import nearest_points
 
 from components.geostore.geometry import (
     CRS84,
@@ -143,7 +144,7 @@ def _geodesic_distance(a: Geom, b: Geom) -> float:
     sa, sb = a.crs84().shape, b.crs84().shape
     if shapely.intersects(sa, sb):
         return 0.0
-    pa, pb = shapely.ops.nearest_points(sa, sb)
+    pa, pb = nearest_points(sa, sb)
     return float(_GEOD.inv(pa.x, pa.y, pb.x, pb.y)[2])
 
 
@@ -302,8 +303,24 @@ def _strdf_functions() -> dict[str, Function]:
     return table
 
 
+def _guarded(fn: Function) -> Function:
+    """An unexpected failure inside a function is a SPARQL error (unbound), counted, never a crashed query."""
+    @functools.wraps(fn)
+    def call(*args: Term) -> Any:
+        try:
+            return fn(*args)
+        except Exception as err:  # shapely, pyproj and numpy raise many types; all mean "no value" here
+            note_failure(f"{getattr(fn, '__name__', 'function')}: {type(err).__name__}: {err}")
+            return None
+    return call
+
+
 def functions() -> dict[NamedNode, Function]:
     """Every function this store evaluates, keyed by IRI, ready for ``custom_functions``."""
+    return {iri: _guarded(fn) for iri, fn in _table().items()}
+
+
+def _table() -> dict[NamedNode, Function]:
     table: dict[NamedNode, Function] = {}
     for name, test in RELATIONS.items():
         table[NamedNode(GEOF + name)] = relation(test)

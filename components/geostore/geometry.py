@@ -169,6 +169,8 @@ def _strdf(value: str) -> Geom:
 
 
 def _gml(value: str) -> Geom:
+    if not value.strip():
+        return Geom(shapely.from_wkt("GEOMETRYCOLLECTION EMPTY"), CRS84)
     root = ET.fromstring(value)
     srs = root.get("srsName")
     crs = crs_iri(srs) if srs else CRS84
