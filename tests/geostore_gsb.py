@@ -6,13 +6,14 @@ The benchmark material is GPL-2.0 third-party data: read from the shared folder 
 
 from __future__ import annotations
 
+import contextlib
 import re
-from xml.sax.saxutils import escape
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from pyoxigraph import BlankNode, Literal, QueryResultsFormat, QuerySolutions, parse_query_results
 
@@ -30,10 +31,8 @@ def _term(term: object) -> tuple[str, str, str]:
         if datatype == WKT:
             value = re.sub(r"\s+", "", value).lower()
         elif datatype == GML:
-            try:
+            with contextlib.suppress(ET.ParseError):
                 value = ET.canonicalize(value, strip_text=True)
-            except ET.ParseError:
-                pass
         return ("literal", value, term.language or datatype)
     if isinstance(term, BlankNode):
         return ("bnode", "", "")

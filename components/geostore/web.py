@@ -7,6 +7,7 @@ import base64
 import json
 import secrets
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -103,9 +104,10 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
 
     async def form_or_body(request: Request) -> tuple[dict[str, str], bytes, str]:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            form = await request.form()
-            return {k: str(v) for k, v in form.items()}, b"", media
+        if media == "application/x-www-form-urlencoded":
+            # parsed here rather than with request.form(), which needs python-multipart for this one case
+            form = parse_qs((await request.body()).decode(), keep_blank_values=True)
+            return {**dict(request.query_params), **{k: v[0] for k, v in form.items()}}, b"", media
         return dict(request.query_params), await request.body(), media
 
     @router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 Protocol: query and update")
