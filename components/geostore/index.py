@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from pyoxigraph import Literal, NamedNode
 from rtree import index as rtree_index
 
 from components.geostore.geometry import Geom, GeometryError, note_failure, parse
@@ -24,6 +25,7 @@ class Entry:
     key: Key
     geom: Geom  # as written (its own CRS): what the functions compute on
     box: tuple[float, float, float, float]  # CRS84
+    term: str  # the literal in SPARQL syntax (what the planner writes into VALUES)
 
 
 class SpatialIndex:
@@ -69,7 +71,8 @@ class SpatialIndex:
                 self.unreadable[key] = "coordinates outside CRS84"
                 note_failure(f"{key[0][:80]}: coordinates outside CRS84")
                 continue
-            entries.append(Entry(key, geom, (box[0], box[1], box[2], box[3])))
+            entries.append(Entry(key, geom, (box[0], box[1], box[2], box[3]),
+                                 str(Literal(key[0], datatype=NamedNode(key[1])))))
         with self._lock:
             for entry in entries:
                 if entry.key in self._ids:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pyoxigraph import Literal, NamedNode
 
 from components.geostore.functions import GEOF, RELATIONS
 from components.geostore.geometry import GEO, GEOMETRY_DATATYPES, STRDF, Geom, GeometryError, parse
@@ -91,10 +90,6 @@ def _literal(raw: str, prefixes: dict[str, str]) -> tuple[str, str] | None:
     return (_unescape(match.group(1)), datatype) if datatype in GEOMETRY_DATATYPES else None
 
 
-def _term(key: tuple[str, str]) -> str:
-    return str(Literal(key[0], datatype=NamedNode(key[1])))
-
-
 class Planner:
     """Rewrites one query against one index (see the module docstring for what it recognises)."""
 
@@ -146,7 +141,8 @@ class Planner:
         opening = _WHERE.search(rest)
         if opening is None:
             return None
-        values = f" VALUES ({' '.join(variables)}) {{ {' '.join(rows)} }} "
+        # as a sub-select: pyoxigraph then joins the rows in first instead of after the triple patterns' product
+        values = f" {{ SELECT * WHERE {{ VALUES ({' '.join(variables)}) {{ {' '.join(rows)} }} }} }} "
         rewritten = rest[:opening.end()] + values + rest[opening.end():]
         return Plan(rewritten, [step])
 
@@ -167,7 +163,7 @@ class Planner:
             for i in np.flatnonzero(~same).tolist():
                 a, b = self.index.entry(int(ids[i])).geom.crs84().shape, constant.crs84().shape
                 keep[i] = bool(test(a, b) if variable_first else test(b, a))
-        rows = [f"({_term(self.index.entry(int(i)).key)})" for i in ids[keep].tolist()]
+        rows = [f"({self.index.entry(int(i)).term})" for i in ids[keep].tolist()]
         return rows, Step("selection", name, [variable], len(ids), len(rows))
 
     def _join(self, test: Callable[[Any, Any], Any], name: str, variables: list[str]) -> tuple[list[str], Step]:
@@ -183,7 +179,7 @@ class Planner:
                 a = self.index.entry(int(left[i])).geom.crs84().shape
                 b = self.index.entry(int(right[i])).geom.crs84().shape
                 keep[i] = bool(test(a, b))
-        rows = [f"({_term(self.index.entry(a).key)} {_term(self.index.entry(b).key)})"
+        rows = [f"({self.index.entry(a).term} {self.index.entry(b).term})"
                 for a, b in zip(left[keep].tolist(), right[keep].tolist(), strict=True)]
         return rows, Step("join", name, variables, len(left), len(rows))
 
