@@ -73,7 +73,8 @@ def count(answer_body: bytes) -> int:
 
 def selection_query() -> str:
     square = '"POLYGON((10 10, 12 10, 12 12, 10 12, 10 10))"^^geo:wktLiteral'
-    return PREFIXES + f"SELECT ?f WHERE {{ ?f geo:hasGeometry ?g . ?g geo:asWKT ?w FILTER(geof:sfIntersects(?w, {square})) }}"
+    return PREFIXES + ("SELECT ?f WHERE { ?f geo:hasGeometry ?g . ?g geo:asWKT ?w "
+                       f"FILTER(geof:sfIntersects(?w, {square})) }}")
 
 
 def join_query(relation: str) -> str:
