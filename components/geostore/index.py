@@ -15,7 +15,7 @@ import shapely
 from pyoxigraph import Literal, NamedNode
 from rtree import index as rtree_index
 
-from components.geostore.geometry import Geom, GeometryError, note_failure, parse
+from components.geostore.geometry import WKT, Geom, GeometryError, note_failure, parse
 
 Key = tuple[str, str]  # (lexical form, datatype IRI)
 
@@ -28,14 +28,22 @@ class Entry:
     term: str  # the literal in SPARQL syntax (what the planner writes into VALUES)
 
 
+def _plain_wkt(key: Key) -> bool:
+    return key[1] == WKT and not key[0].lstrip().startswith("<") and bool(key[0].strip())
+
+
+def _term(key: Key) -> str:
+    return str(Literal(key[0], datatype=NamedNode(key[1])))
+
+
 class SpatialIndex:
     """Geometry literals by id, their CRS84 boxes in an R-tree; thread-safe (one lock around changes)."""
 
     def __init__(self) -> None:
-        properties = rtree_index.Property()
-        properties.leaf_capacity = 64
-        properties.fill_factor = 0.8
-        self._tree = rtree_index.Index(properties=properties)
+        self._properties = rtree_index.Property()
+        self._properties.leaf_capacity = 64
+        self._properties.fill_factor = 0.8
+        self._tree = rtree_index.Index(properties=self._properties)
         self._ids: dict[Key, int] = {}
         self._entries: dict[int, Entry] = {}
         self._next = 0
@@ -55,34 +63,62 @@ class SpatialIndex:
     def add(self, keys: Iterable[Key]) -> int:
         """Index the literals not indexed yet; returns how many were new. Unreadable ones are remembered."""
         new = [key for key in keys if key not in self._ids and key not in self.unreadable and key not in self.empty]
-        entries: list[Entry] = []
+        entries = self._plain_wkt_entries([k for k in new if _plain_wkt(k)])
         for key in new:
-            try:
-                geom = parse(*key)
-                box = geom.crs84().shape.bounds if not geom.shape.is_empty else None
-            except GeometryError as err:
-                self.unreadable[key] = str(err)
-                note_failure(str(err))
-                continue
-            if box is None:
-                self.empty.add(key)
-                continue
-            if not np.all(np.isfinite(box)):
-                self.unreadable[key] = "coordinates outside CRS84"
-                note_failure(f"{key[0][:80]}: coordinates outside CRS84")
-                continue
-            entries.append(Entry(key, geom, (box[0], box[1], box[2], box[3]),
-                                 str(Literal(key[0], datatype=NamedNode(key[1])))))
+            if not _plain_wkt(key):
+                entry = self._entry(key)
+                if entry is not None:
+                    entries.append(entry)
         with self._lock:
-            for entry in entries:
-                if entry.key in self._ids:
-                    continue
-                ident = self._next
-                self._next += 1
-                self._ids[entry.key] = ident
-                self._entries[ident] = entry
-                self._tree.insert(ident, entry.box)
-        return len(entries)
+            fresh = [e for e in entries if e.key not in self._ids]
+            first = self._next
+            for offset, entry in enumerate(fresh):
+                self._ids[entry.key] = first + offset
+                self._entries[first + offset] = entry
+            self._next = first + len(fresh)
+            if len(self._entries) == len(fresh) and fresh:
+                # an empty tree (start, first load): bulk-load it, much faster than one insert per entry
+                boxes = ((first + i, e.box, None) for i, e in enumerate(fresh))
+                self._tree = rtree_index.Index(boxes, properties=self._properties)
+            else:
+                for offset, entry in enumerate(fresh):
+                    self._tree.insert(first + offset, entry.box)
+        return len(fresh)
+
+    def _plain_wkt_entries(self, keys: list[Key]) -> list[Entry]:
+        """CRS84 WKT literals (the common case) parsed and boxed in one vectorised call each."""
+        if not keys:
+            return []
+        shapes = shapely.from_wkt([key[0] for key in keys], on_invalid="ignore")
+        bounds = shapely.bounds(shapes)
+        entries = []
+        for key, shape, box in zip(keys, shapes.tolist(), bounds.tolist(), strict=True):
+            if shape is None:
+                entry = self._entry(key)  # the single-literal path names what is wrong
+                if entry is not None:
+                    entries.append(entry)
+            elif shape.is_empty:
+                self.empty.add(key)
+            else:
+                entries.append(Entry(key, Geom(shape), (box[0], box[1], box[2], box[3]), _term(key)))
+        return entries
+
+    def _entry(self, key: Key) -> Entry | None:
+        try:
+            geom = parse(*key)
+            box = geom.crs84().shape.bounds if not geom.shape.is_empty else None
+        except GeometryError as err:
+            self.unreadable[key] = str(err)
+            note_failure(str(err))
+            return None
+        if box is None:
+            self.empty.add(key)
+            return None
+        if not np.all(np.isfinite(box)):
+            self.unreadable[key] = "coordinates outside CRS84"
+            note_failure(f"{key[0][:80]}: coordinates outside CRS84")
+            return None
+        return Entry(key, geom, (box[0], box[1], box[2], box[3]), _term(key))
 
     def remove(self, keys: Iterable[Key]) -> int:
         removed = 0

@@ -32,6 +32,7 @@ from components.geostore.functions import functions
 from components.geostore.geometry import GEOMETRY_DATATYPES, counting_failures
 from components.geostore.index import Key, SpatialIndex
 from components.geostore.planner import Plan, Planner
+from components.geostore.rewrite import rewrite_relations
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,7 @@ class GeoStore:
         """Run a query and serialise its answer (SPARQL results for SELECT/ASK, RDF for CONSTRUCT/DESCRIBE)."""
         started = time.perf_counter()
         with counting_failures() as failures:
+            sparql = rewrite_relations(sparql)
             plan = Planner(self.index).plan(sparql) if use_index else Plan(sparql, reason="index not used")
             results = self._run(plan.query)
             kind, body, media = self._serialise(results, result_format, graph_format, limit)
@@ -160,6 +162,7 @@ class GeoStore:
     def solutions(self, sparql: str, use_index: bool = True) -> Iterator[dict[str, Any]]:
         """The solutions of a SELECT query one by one, as variable -> term."""
         with counting_failures():
+            sparql = rewrite_relations(sparql)
             plan = Planner(self.index).plan(sparql) if use_index else Plan(sparql)
             results = self._run(plan.query)
             if not isinstance(results, QuerySolutions):
