@@ -163,3 +163,53 @@ def test_geosparql_compliance_benchmark() -> None:
     result = score(run)
     print(f"GSB: {result.correct}/206, {result.weighted:.2f} % weighted")
     assert result.correct >= 148 and result.weighted >= 75
+
+
+def test_geotriples_product_to_rdf_chains_into_load(stub: object, tmp_path: Path) -> None:
+    """What a blueprint link GeoTriples.product_to_rdf -> GeoStore.load carries, through both real servicers."""
+    from components.geotriples_adapter.app import Settings as GeoTriplesSettings
+    from components.geotriples_adapter.app import build as build_geotriples
+
+    settings = GeoTriplesSettings(port=0, shared_folder=tmp_path, base_iri="http://ex.org")
+    component = build_geotriples(settings)
+    server, port = create_server(component.services, settings)
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        product = messages().Product(id="S5P_1", name="S5P_OFFL_L2__CO_____1", href="s3://eodata/x.nc",
+                                     footprint_wkt="POLYGON ((0 0, 1 0, 1 1, 0 0))")
+        chunk = services().GeoTriplesStub(channel).product_to_rdf(product)
+    finally:
+        channel.close()
+        server.stop(0)
+    loaded = stub.load(chunk)  # type: ignore[attr-defined]
+    assert loaded.triples == chunk.triples and loaded.geometries == 1 and loaded.unreadable_geometries == 0
+    # the adapter writes footprints under GeoTriples' EPSG:4326 IRI: the point is given in the same CRS and order
+    point = '"<http://www.opengis.net/def/crs/EPSG/0/4326> POINT(0.7 0.2)"^^geo:wktLiteral'
+    query = ("PREFIX geo: <http://www.opengis.net/ont/geosparql#> "
+             "PREFIX geof: <http://www.opengis.net/def/function/geosparql/> SELECT ?g WHERE { ?g geo:asWKT ?w "
+             f"FILTER(geof:sfContains(?w, {point})) }}")
+    assert len(list(stub.query(messages().SparqlQuery(query=query)))) == 1  # type: ignore[attr-defined]
+
+
+def test_blueprint_broker_geotriples_geostore_checks(tmp_path: Path) -> None:
+    def operation(name: str, given: str, returned: str, to: tuple[str, str] | None = None) -> dict[str, object]:
+        links = [{"container_name": to[0], "operation_signature": {"operation_name": to[1]}}] if to else []
+        return {"operation_signature": {"operation_name": name, "input_message_name": given,
+                                        "input_message_stream": False, "output_message_name": returned,
+                                        "output_message_stream": False}, "connected_to": links}
+
+    def node(name: str, image: str, operations: list[dict[str, object]]) -> dict[str, object]:
+        return {"container_name": name, "node_type": "MLModel", "image": f"ghcr.io/ai4cop/{image}:0.1.0",
+                "proto_uri": f"{name}.proto", "operation_signature_list": operations}
+
+    blueprint = {"name": "broker-to-geostore", "version": "1", "nodes": [
+        node("databroker1", "ai4cop-databroker",
+             [operation("next_product", "Empty", "Product", ("geotriples1", "product_to_rdf"))]),
+        node("geotriples1", "ai4cop-geotriples",
+             [operation("product_to_rdf", "Product", "RdfChunk", ("geostore1", "load"))]),
+        node("geostore1", "ai4cop-geostore", [operation("load", "RdfChunk", "LoadResult")]),
+    ]}
+    path = tmp_path / "blueprint.json"
+    path.write_text(json.dumps(blueprint))
+    assert cli(["blueprint", "check", str(path)]) == 0
