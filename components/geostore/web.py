@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from components.common.errors import InvalidInput, PermissionDenied
+from components.common.web import ErrorBody
 from components.geostore.page import PAGE
 from components.geostore.results import geojson_results
 from components.geostore.service import GeoStoreService
@@ -40,6 +41,22 @@ SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-descri
     <http://www.opengis.net/def/function/geosparql/distance>, <http://strdf.di.uoa.gr/ontology#intersects> ;
   sd:feature sd:UnionDefaultGraph .
 """
+
+
+def _documented(ok: dict[int, dict[str, Any]], *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses of a route: its success answers, and the error body for each failure status."""
+    errors = {400: "bad SPARQL, RDF or parameters", 401: "credentials required", 403: "writes refused",
+              404: "not found", 409: "result cap exceeded", 422: "invalid input"}
+    documented: dict[int | str, dict[str, Any]] = dict(ok.items())
+    documented.update({status: {"model": ErrorBody, "description": errors[status]} for status in statuses})
+    return documented
+
+
+_ANSWERS: dict[int, dict[str, Any]] = {200: {"description": "results, a graph, or the service description",
+                  "content": {media: {} for media in (*RESULTS_MEDIA, *GRAPH_MEDIA, "text/turtle")}},
+            204: {"description": "update done"}}
+_LOADED: dict[int, dict[str, Any]] = {200: {"description": "load report", "content": {"application/json": {}}},
+           204: {"description": "graph replaced or cleared"}}
 
 
 def _bad_request(err: InvalidInput) -> JSONResponse:
@@ -110,7 +127,8 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
             return {**dict(request.query_params), **{k: v[0] for k, v in form.items()}}, b"", media
         return dict(request.query_params), await request.body(), media
 
-    @router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 Protocol: query and update")
+    @router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 Protocol: query and update",
+                      response_class=Response, responses=_documented(_ANSWERS, 400, 401, 403, 409, 422))
     async def sparql(request: Request) -> Response:
         params, body, media = await form_or_body(request)
         accept = request.headers.get("accept", "")
@@ -134,7 +152,12 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
             return _bad_request(err)
         return Response(status_code=204)
 
-    @router.api_route("/rdf-graphs", methods=["GET", "PUT", "POST", "DELETE"], summary="Graph Store Protocol")
+    @router.api_route("/rdf-graphs", methods=["GET", "PUT", "POST", "DELETE"], summary="Graph Store Protocol",
+                      response_class=Response,
+                      responses=_documented({**_ANSWERS, **_LOADED, 200: {
+                          "description": "the graph, or the load report",
+                          "content": {**_ANSWERS[200]["content"], "application/json": {}}}},
+                          400, 401, 403, 409, 422))
     async def graph_store(request: Request) -> Response:
         graph = request.query_params.get("graph")
         if graph is None and "default" not in request.query_params:
@@ -159,7 +182,8 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
             return _bad_request(err)
         return Response(status_code=204 if request.method == "PUT" else 200)
 
-    @router.api_route("/Query", methods=["GET", "POST"], summary="Strabon's query endpoint")
+    @router.api_route("/Query", methods=["GET", "POST"], summary="Strabon's query endpoint",
+                      response_class=Response, responses=_documented(_ANSWERS, 400, 409, 422))
     async def strabon_query(request: Request) -> Response:
         params, _, _ = await form_or_body(request)
         if "query" not in params:
@@ -167,7 +191,8 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
         fmt = STRABON_FORMATS.get(params.get("format", "").upper())
         return _answer_response(service, params["query"], request.headers.get("accept", ""), fmt)
 
-    @router.api_route("/Update", methods=["GET", "POST"], summary="Strabon's update endpoint")
+    @router.api_route("/Update", methods=["GET", "POST"], summary="Strabon's update endpoint",
+                      response_class=Response, responses=_documented(_ANSWERS, 400, 401, 403, 422))
     async def strabon_update(request: Request) -> Response:
         params, _, _ = await form_or_body(request)
         text = params.get("query") or params.get("update")
@@ -175,7 +200,8 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
             return _bad_request(InvalidInput("query: missing parameter (the update text)"))
         return _update(request, text)
 
-    @router.api_route("/Store", methods=["POST"], summary="Strabon's store endpoint (data in the request)")
+    @router.api_route("/Store", methods=["POST"], summary="Strabon's store endpoint (data in the request)",
+                      response_class=Response, responses=_documented(_LOADED, 400, 401, 403, 422))
     async def strabon_store(request: Request) -> Response:
         authorise(request)
         params, body, media = await form_or_body(request)
