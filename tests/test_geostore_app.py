@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from pyoxigraph import QueryResultsFormat, parse_query_results
 
-from components.common.contract import messages, services
+from components.common.contract import contract_pb2, contract_pb2_grpc
 from components.common.server import create_server
 from components.common.web import create_web_app
 from components.geostore.app import Settings, build
@@ -45,7 +45,7 @@ def stub(settings: Settings) -> Iterator[object]:
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield services().GeoStoreStub(channel)
+        yield contract_pb2_grpc.GeoStoreStub(channel)
     finally:
         channel.close()
         server.stop(0)
@@ -62,18 +62,18 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def test_grpc_load_then_stream_query(stub: object) -> None:
-    loaded = stub.load(messages().RdfChunk(data=NT, rdf_format="ntriples"))  # type: ignore[attr-defined]
+    loaded = stub.load(contract_pb2.RdfChunk(data=NT, rdf_format="ntriples"))  # type: ignore[attr-defined]
     assert (loaded.triples, loaded.geometries) == (2, 1)
-    solutions = list(stub.query(messages().SparqlQuery(query=SELECT)))  # type: ignore[attr-defined]
+    solutions = list(stub.query(contract_pb2.SparqlQuery(query=SELECT)))  # type: ignore[attr-defined]
     assert (solutions[0].bindings[0].variable, solutions[0].bindings[0].term) == ("g", "<http://ex.org/ag>")
 
 
 def test_grpc_bad_input_is_invalid_argument(stub: object) -> None:
     with pytest.raises(grpc.RpcError) as err:
-        stub.load(messages().RdfChunk(data="<a> <b", rdf_format="ntriples"))  # type: ignore[attr-defined]
+        stub.load(contract_pb2.RdfChunk(data="<a> <b", rdf_format="ntriples"))  # type: ignore[attr-defined]
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "line 1" in err.value.details()
     with pytest.raises(grpc.RpcError) as err:
-        list(stub.query(messages().SparqlQuery(query="SELECT WHERE")))  # type: ignore[attr-defined]
+        list(stub.query(contract_pb2.SparqlQuery(query="SELECT WHERE")))  # type: ignore[attr-defined]
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "bad SPARQL query" in err.value.details()
 
 
@@ -176,9 +176,9 @@ def test_geotriples_product_to_rdf_chains_into_load(stub: object, tmp_path: Path
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:
-        product = messages().Product(id="S5P_1", name="S5P_OFFL_L2__CO_____1", href="s3://eodata/x.nc",
+        product = contract_pb2.Product(id="S5P_1", name="S5P_OFFL_L2__CO_____1", href="s3://eodata/x.nc",
                                      footprint_wkt="POLYGON ((0 0, 1 0, 1 1, 0 0))")
-        chunk = services().GeoTriplesStub(channel).product_to_rdf(product)
+        chunk = contract_pb2_grpc.GeoTriplesStub(channel).product_to_rdf(product)
     finally:
         channel.close()
         server.stop(0)
@@ -189,7 +189,7 @@ def test_geotriples_product_to_rdf_chains_into_load(stub: object, tmp_path: Path
     query = ("PREFIX geo: <http://www.opengis.net/ont/geosparql#> "
              "PREFIX geof: <http://www.opengis.net/def/function/geosparql/> SELECT ?g WHERE { ?g geo:asWKT ?w "
              f"FILTER(geof:sfContains(?w, {point})) }}")
-    assert len(list(stub.query(messages().SparqlQuery(query=query)))) == 1  # type: ignore[attr-defined]
+    assert len(list(stub.query(contract_pb2.SparqlQuery(query=query)))) == 1  # type: ignore[attr-defined]
 
 
 def test_blueprint_broker_geotriples_geostore_checks(tmp_path: Path) -> None:

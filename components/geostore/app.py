@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.common import contract
+from components.common.contract import contract_pb2_grpc
 from components.common.server import Component, ServiceBinding
 from components.geostore.service import GeoStoreService
 from components.geostore.servicer import GeoStoreServicer
@@ -18,5 +18,5 @@ def build(settings: Settings) -> Component:
     service = GeoStoreService(settings)
     servicer = GeoStoreServicer(service)
     binding = ServiceBinding("GeoStore",
-                             lambda server: contract.services().add_GeoStoreServicer_to_server(servicer, server))
+                             lambda server: contract_pb2_grpc.add_GeoStoreServicer_to_server(servicer, server))
     return Component("geostore", [binding], web_app=create_router_app(service), on_stop=[service.close])
