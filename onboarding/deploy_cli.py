@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "ghcr.io/ai4cop)")
     build.add_argument("--tag", default=None, help="image tag (default: the package version, as in blueprint.json)")
     build.add_argument("--component", action="extend", nargs="+", choices=COMPONENT_NAMES, dest="components",
-                       metavar="NAME", help="build only these components (default: all four)")
+                       metavar="NAME", help="build only these components (default: every catalogue component)")
     build.add_argument("--base-image", help="BASE_IMAGE for the Dockerfile (default: python:3.11-slim)")
     build.set_defaults(func=_build)
     base = actions.add_parser("base", help="make a Python base image from Debian packages (debootstrap + buildah)")

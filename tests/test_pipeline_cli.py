@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from components.common.catalogue import CATALOGUE
 from components.orchestrator.blueprint import parse_dockerinfo
 from components.runner.demo import ensure_sample_data
 from components.runner.local import free_port
@@ -181,9 +182,11 @@ def test_run_rejects_an_unknown_image(cache: Path, tmp_path: Path) -> None:
     bad.write_text(json.dumps(data))
     proc = subprocess.run(ai4cop("run", str(bad)), capture_output=True, text=True, env=cli_env(cache), timeout=60)
     assert proc.returncode == 2
+    # every catalogue component's repository name, sorted (the list grows as components are added)
+    names = ", ".join(sorted(entry.image for entry in CATALOGUE))
     assert proc.stderr.strip().splitlines() == [
         "ai4cop run: error: node comax1: image 'docker.io/someone/tracker:1' is not an ai4cop component "
-        "(repository names: ai4cop-comax, ai4cop-databroker, ai4cop-geotriples, ai4cop-orchestrator)"]
+        f"(repository names: {names})"]
 
 
 def test_blueprint_check_flags_kubernetes_names_and_warns_on_stream_flags(cache: Path, tmp_path: Path) -> None:

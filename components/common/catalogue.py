@@ -50,4 +50,7 @@ CATALOGUE: tuple[ComponentEntry, ...] = (
                    proto="orchestrator.proto"),
     ComponentEntry("interlinking", "Interlinking", "INTERLINKING_", "interlinking", "ai4cop-interlinking",
                    requests=("500m", "512Mi"), limits=("2", "2Gi")),
+    # the store's RocksDB caches and the R-tree with every geometry live in memory
+    ComponentEntry("geostore", "GeoStore", "GEOSTORE_", "geostore", "ai4cop-geostore",
+                   requests=("500m", "512Mi"), limits=("2", "4Gi")),
 )

@@ -451,3 +451,105 @@ class InterlinkSummary(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InterlinkSummary: _TypeAlias = InterlinkSummary  # noqa: Y015
+
+@_typing.final
+class SparqlQuery(_message.Message):
+    """A SPARQL query for the GeoSPARQL store."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    query: _builtins.str
+    def __init__(
+        self,
+        *,
+        query: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SparqlQuery: _TypeAlias = SparqlQuery  # noqa: Y015
+
+@_typing.final
+class SparqlBinding(_message.Message):
+    """One variable's value in a solution, as an N-Triples term (IRI in <>, literal with its datatype or language)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VARIABLE_FIELD_NUMBER: _builtins.int
+    TERM_FIELD_NUMBER: _builtins.int
+    variable: _builtins.str
+    term: _builtins.str
+    def __init__(
+        self,
+        *,
+        variable: _builtins.str = ...,
+        term: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["term", b"term", "variable", b"variable"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SparqlBinding: _TypeAlias = SparqlBinding  # noqa: Y015
+
+@_typing.final
+class SparqlSolution(_message.Message):
+    """One solution of a SELECT query; unreadable_geometries counts the geometry literals the query met but could
+    not read or transform so far (the last solution carries the query's total).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BINDINGS_FIELD_NUMBER: _builtins.int
+    UNREADABLE_GEOMETRIES_FIELD_NUMBER: _builtins.int
+    unreadable_geometries: _builtins.int
+    @_builtins.property
+    def bindings(self) -> _containers.RepeatedCompositeFieldContainer[Global___SparqlBinding]: ...
+    def __init__(
+        self,
+        *,
+        bindings: _abc.Iterable[Global___SparqlBinding] | None = ...,
+        unreadable_geometries: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bindings", b"bindings", "unreadable_geometries", b"unreadable_geometries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SparqlSolution: _TypeAlias = SparqlSolution  # noqa: Y015
+
+@_typing.final
+class LoadResult(_message.Message):
+    """What a load stored: its triples, the store's size, the geometries indexed and those that could not be read."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRIPLES_FIELD_NUMBER: _builtins.int
+    TOTAL_TRIPLES_FIELD_NUMBER: _builtins.int
+    GEOMETRIES_FIELD_NUMBER: _builtins.int
+    UNREADABLE_GEOMETRIES_FIELD_NUMBER: _builtins.int
+    triples: _builtins.int
+    total_triples: _builtins.int
+    geometries: _builtins.int
+    unreadable_geometries: _builtins.int
+    def __init__(
+        self,
+        *,
+        triples: _builtins.int = ...,
+        total_triples: _builtins.int = ...,
+        geometries: _builtins.int = ...,
+        unreadable_geometries: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["geometries", b"geometries", "total_triples", b"total_triples", "triples", b"triples", "unreadable_geometries", b"unreadable_geometries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LoadResult: _TypeAlias = LoadResult  # noqa: Y015

@@ -173,3 +173,40 @@ class InterlinkingServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_contract_pb2.InterlinkSummary, _abc.Awaitable[_contract_pb2.InterlinkSummary]]: ...
 
 def add_InterlinkingServicer_to_server(servicer: InterlinkingServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class GeoStoreStub:
+    """component: geostore"""
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> GeoStoreAsyncStub: ...
+    load: _grpc.UnaryUnaryMultiCallable[_contract_pb2.RdfChunk, _contract_pb2.LoadResult]
+    query: _grpc.UnaryStreamMultiCallable[_contract_pb2.SparqlQuery, _contract_pb2.SparqlSolution]
+
+@_typing.type_check_only
+class GeoStoreAsyncStub(GeoStoreStub):
+    """component: geostore"""
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    load: _aio.UnaryUnaryMultiCallable[_contract_pb2.RdfChunk, _contract_pb2.LoadResult]  # type: ignore[assignment]
+    query: _aio.UnaryStreamMultiCallable[_contract_pb2.SparqlQuery, _contract_pb2.SparqlSolution]  # type: ignore[assignment]
+
+class GeoStoreServicer(metaclass=_abc_1.ABCMeta):
+    """component: geostore"""
+
+    @_abc_1.abstractmethod
+    def load(
+        self,
+        request: _contract_pb2.RdfChunk,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contract_pb2.LoadResult, _abc.Awaitable[_contract_pb2.LoadResult]]: ...
+
+    @_abc_1.abstractmethod
+    def query(
+        self,
+        request: _contract_pb2.SparqlQuery,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_contract_pb2.SparqlSolution], _abc.AsyncIterator[_contract_pb2.SparqlSolution]]: ...
+
+def add_GeoStoreServicer_to_server(servicer: GeoStoreServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,3 @@
+from components.common.launch import main
+
+main("geostore")
