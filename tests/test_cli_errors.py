@@ -18,7 +18,7 @@ from tests.orchestrator_helpers import ai4cop
 
 ROOT = Path(__file__).resolve().parents[1]
 BLUEPRINT = ROOT / "blueprint.json"
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)  # several commands per test, each a fresh process
 
 # Installed into a subprocess through PYTHONPATH: modules named in AI4COP_TEST_BLOCK cannot be imported, as if
 # their extra were not installed (child processes inherit it, as nodes started by the local runner do).

@@ -75,6 +75,7 @@ def test_blueprint_check_lists_every_problem(cache: Path, tmp_path: Path) -> Non
     assert any("[brace-space]" in line and "comax1.proto" in line for line in lines)
 
 
+@pytest.mark.timeout(300)  # up, two client runs and an `ai4cop run`: a minute on a busy machine
 def test_up_serves_the_platform_client_again_and_again_and_stops_everything(cache: Path, tmp_path: Path) -> None:
     basepath = tmp_path / "solution"
     up = subprocess.Popen(ai4cop("up", str(ROOT / "blueprint.json"), "--basepath", str(basepath)),
@@ -113,14 +114,13 @@ def test_up_serves_the_platform_client_again_and_again_and_stops_everything(cach
         assert sum(line.startswith("[run-2] RPC.finished comax1") for line in lines) == 6
         # the run may finish before `run` returns, so its final event may come before or after that line
         assert [line for line in lines if line.startswith("[")][-1].startswith("[run-2] run.finished orchestrator")
-        # And `ai4cop run` against the nodes that are up, twice: the whole answer each time, as `demo` prints it.
-        for _ in range(2):
-            again = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--dockerinfo",
-                                          str(basepath / "dockerinfo.json")),
-                                   capture_output=True, text=True, env=cli_env(cache), timeout=60)
-            assert again.returncode == 0, again.stderr
-            assert "products found 6, done 6" in again.stderr and "run finished in " in again.stderr
-            assert again.stdout.startswith("Maximum CO column: ") and "over 6 product(s)" in again.stdout
+        # And `ai4cop run` against the nodes that are up: a third run, the whole answer, as `demo` prints it.
+        again = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--dockerinfo",
+                                      str(basepath / "dockerinfo.json")),
+                               capture_output=True, text=True, env=cli_env(cache), timeout=120)
+        assert again.returncode == 0, again.stderr
+        assert "products found 6, done 6" in again.stderr and "run finished in " in again.stderr
+        assert again.stdout.startswith("Maximum CO column: ") and "over 6 product(s)" in again.stdout
     finally:
         up.send_signal(signal.SIGTERM)
         code = up.wait(30)
@@ -137,9 +137,10 @@ def test_run_prints_the_last_node_result_as_json(cache: Path) -> None:
     assert "products found 6, done 6" in proc.stderr
 
 
+@pytest.mark.timeout(300)  # two local runs
 def test_run_prints_the_answer_as_demo_does_and_says_when_there_is_none(cache: Path, tmp_path: Path) -> None:
     proc = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json")), capture_output=True, text=True,
-                          env=cli_env(cache), timeout=90)
+                          env=cli_env(cache), timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("Maximum CO column: ") and lines[1].startswith("  where: latitude ")
@@ -147,7 +148,7 @@ def test_run_prints_the_answer_as_demo_does_and_says_when_there_is_none(cache: P
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"databroker1": {"DATABROKER_START": "2023-01-01", "DATABROKER_END": "2023-01-02"}}))
     nothing = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--config", str(config)),
-                             capture_output=True, text=True, env=cli_env(cache), timeout=90)
+                             capture_output=True, text=True, env=cli_env(cache), timeout=120)
     assert nothing.returncode == 0, nothing.stderr
     assert nothing.stdout == "comax1.analyze: no result (0 calls)\n"
 
@@ -158,7 +159,7 @@ def test_run_on_a_wrong_port_says_what_it_waits_for(cache: Path, tmp_path: Path)
     info.write_text(json.dumps({"docker_info_list": [
         {"container_name": name, "ip_address": "127.0.0.1", "port": port} for name in ("databroker1", "comax1")]}))
     proc = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--dockerinfo", str(info)), capture_output=True,
-                          text=True, env={**cli_env(cache), "ORCHESTRATOR_STARTUP_TIMEOUT": "3"}, timeout=60)
+                          text=True, env={**cli_env(cache), "ORCHESTRATOR_STARTUP_TIMEOUT": "3"}, timeout=110)
     assert proc.returncode == 1
     assert (f"waiting for comax1 at 127.0.0.1:{port}, databroker1 at 127.0.0.1:{port} to answer (up to 3 s)"
             in proc.stderr)
@@ -172,7 +173,9 @@ def test_run_names_a_node_that_cannot_start(cache: Path, tmp_path: Path) -> None
     proc = subprocess.run(ai4cop("run", str(ROOT / "blueprint.json"), "--config", str(config)),
                           capture_output=True, text=True, env=cli_env(cache), timeout=90)
     assert proc.returncode != 0
-    assert proc.stderr.startswith("ai4cop run: error: node databroker1 (databroker) exited")
+    # (on a busy machine a line saying a node was killed after the stop grace period may come first)
+    assert any(line.startswith("ai4cop run: error: node databroker1 (databroker) exited")
+               for line in proc.stderr.splitlines()), proc.stderr
 
 
 def test_run_rejects_an_unknown_image(cache: Path, tmp_path: Path) -> None:
