@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -26,3 +26,12 @@ def eventually(condition: Callable[[], object], timeout: float = 10.0, what: str
 def wait_until() -> Callable[..., None]:
     """``wait_until(condition, timeout=10, what=...)``: see ``eventually``."""
     return eventually
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Components that keep data by default (the geostore's ``$XDG_DATA_HOME/ai4cop/geostore``) keep it in a
+    session folder, not the user's home: a store there may be locked by a server the user runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+        yield

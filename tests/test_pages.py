@@ -63,6 +63,7 @@ def client(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     """Each catalogue component's web app, built as ``ai4cop serve`` builds it (default settings)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("SHARED_FOLDER_PATH", str(tmp_path / "shared"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     module = app_module(request.param)
     component = module.build(module.Settings(host="127.0.0.1", port=0, web_port=0))
     try:
