@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,7 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from components.common.errors import InvalidInput, PermissionDenied
-from components.common.web import ErrorBody
+from components.common.web import ErrorBody, new_app
 from components.geostore.page import PAGE
 from components.geostore.results import geojson_results
 from components.geostore.service import GeoStoreService
@@ -98,9 +99,23 @@ def _headers(answer: Answer) -> dict[str, str]:
             "X-Geostore-Index": json.dumps(answer.plan.to_dict()["steps"])}
 
 
+_Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _route(router: APIRouter, path: str, methods: list[str], **options: Any) -> Callable[[_Handler], _Handler]:
+    """Register ``handler`` once per method, each with its own OpenAPI operation id (one route with several
+    methods gives them all the same id)."""
+    def register(handler: _Handler) -> _Handler:
+        for method in methods:
+            router.add_api_route(path, handler, methods=[method], operation_id=f"{handler.__name__}_{method.lower()}",
+                                 **options)
+        return handler
+    return register
+
+
 def create_router_app(service: GeoStoreService) -> FastAPI:
     """The FastAPI app of the store."""
-    app = FastAPI(title="ai4cop geostore", description="GeoSPARQL store with a spatial index (Strabon's role)")
+    app = new_app("ai4cop geostore", "GeoSPARQL store with a spatial index (Strabon's role)")
     router = APIRouter(tags=["geostore"])
 
     def authorise(request: Request) -> None:
@@ -127,7 +142,7 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
             return {**dict(request.query_params), **{k: v[0] for k, v in form.items()}}, b"", media
         return dict(request.query_params), await request.body(), media
 
-    @router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 Protocol: query and update",
+    @_route(router, "/sparql", ["GET", "POST"], summary="SPARQL 1.1 Protocol: query and update",
                       response_class=Response, responses=_documented(_ANSWERS, 400, 401, 403, 409, 422))
     async def sparql(request: Request) -> Response:
         params, body, media = await form_or_body(request)
@@ -152,7 +167,7 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
             return _bad_request(err)
         return Response(status_code=204)
 
-    @router.api_route("/rdf-graphs", methods=["GET", "PUT", "POST", "DELETE"], summary="Graph Store Protocol",
+    @_route(router, "/rdf-graphs", ["GET", "PUT", "POST", "DELETE"], summary="Graph Store Protocol",
                       response_class=Response,
                       responses=_documented({**_ANSWERS, **_LOADED, 200: {
                           "description": "the graph, or the load report",
@@ -182,7 +197,7 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
             return _bad_request(err)
         return Response(status_code=204 if request.method == "PUT" else 200)
 
-    @router.api_route("/Query", methods=["GET", "POST"], summary="Strabon's query endpoint",
+    @_route(router, "/Query", ["GET", "POST"], summary="Strabon's query endpoint",
                       response_class=Response, responses=_documented(_ANSWERS, 400, 409, 422))
     async def strabon_query(request: Request) -> Response:
         params, _, _ = await form_or_body(request)
@@ -191,7 +206,7 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
         fmt = STRABON_FORMATS.get(params.get("format", "").upper())
         return _answer_response(service, params["query"], request.headers.get("accept", ""), fmt)
 
-    @router.api_route("/Update", methods=["GET", "POST"], summary="Strabon's update endpoint",
+    @_route(router, "/Update", ["GET", "POST"], summary="Strabon's update endpoint",
                       response_class=Response, responses=_documented(_ANSWERS, 400, 401, 403, 422))
     async def strabon_update(request: Request) -> Response:
         params, _, _ = await form_or_body(request)
@@ -200,7 +215,7 @@ def create_router_app(service: GeoStoreService) -> FastAPI:
             return _bad_request(InvalidInput("query: missing parameter (the update text)"))
         return _update(request, text)
 
-    @router.api_route("/Store", methods=["POST"], summary="Strabon's store endpoint (data in the request)",
+    @_route(router, "/Store", ["POST"], summary="Strabon's store endpoint (data in the request)",
                       response_class=Response, responses=_documented(_LOADED, 400, 401, 403, 422))
     async def strabon_store(request: Request) -> Response:
         authorise(request)
