@@ -7,6 +7,7 @@ import pytest
 from components.comax.settings import Settings as ComaxSettings
 from components.common.errors import InvalidInput
 from components.common.providers import PROVIDERS, provider
+from components.databroker.catalogues.factory import CATALOGUES, FOLDER_CATALOGUES
 from components.databroker.settings import Settings as BrokerSettings
 from onboarding.cli import main
 
@@ -28,15 +29,19 @@ def test_the_broker_takes_its_catalogue_url_from_the_provider(settings: dict[str
     assert (config.name, config.url) == (name, url)
 
 
+def test_every_provider_serves_every_url_catalogue() -> None:
+    assert all(set(p.catalogues) == set(CATALOGUES) - FOLDER_CATALOGUES for p in PROVIDERS.values())
+
+
 def test_no_provider_points_at_the_retired_eo_finder() -> None:
     urls = [u for p in PROVIDERS.values() for u in [*p.catalogues.values(), p.s3_endpoint]]
     assert urls and not any("finder.creodias.eu" in u for u in urls)
     assert all(u.startswith("https://") for u in urls)
 
 
-def test_a_provider_has_no_local_catalogue_and_unknown_ones_are_named() -> None:
-    with pytest.raises(InvalidInput, match="provider cdse has no local catalogue; known: cdse, opensearch, stac"):
-        BrokerSettings(provider="cdse", catalogue="local").catalogue_config()
+def test_the_local_catalogue_ignores_the_provider_and_unknown_providers_are_named() -> None:
+    config = BrokerSettings(provider="cdse", catalogue="local", dir="/tmp/s5p").catalogue_config()
+    assert (config.name, config.url, str(config.folder)) == ("local", "", "/tmp/s5p")
     with pytest.raises(InvalidInput, match="unknown provider 'aws'; known: cdse, creodias"):
         provider("aws")
 
@@ -62,7 +67,6 @@ def test_provider_errors_on_the_command_line(monkeypatch: pytest.MonkeyPatch,
     err = capsys.readouterr().err.strip()
     assert err == ("ai4cop search: error: invalid setting provider (DATABROKER_PROVIDER): Value error, "
                    "unknown provider 'finder'; known: cdse, creodias")
-    monkeypatch.setenv("DATABROKER_PROVIDER", "cdse")
-    assert main(["search", "--catalogue", "local", "--aoi", "5,45,15,55"]) == 2
-    assert capsys.readouterr().err.strip() == ("ai4cop search: error: provider cdse has no local catalogue; "
-                                               "known: cdse, opensearch, stac")
+    with pytest.raises(SystemExit):
+        main(["search", "--provider", "nowhere"])
+    assert "invalid choice: 'nowhere'" in capsys.readouterr().err

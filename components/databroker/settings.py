@@ -11,6 +11,7 @@ from components.common.errors import InvalidInput
 from components.common.providers import provider
 from components.common.settings import ComponentSettings, SecretStr, SettingsConfigDict
 from components.databroker.catalogues import CatalogueConfig
+from components.databroker.catalogues.factory import FOLDER_CATALOGUES
 from components.databroker.http import HttpPolicy
 from components.databroker.query import DEFAULT_COLLECTION, DEFAULT_PRODUCT_TYPE, Query, build_query
 
@@ -68,14 +69,12 @@ class Settings(ComponentSettings):
         return self.catalogue or ("cdse" if self.provider else "local")
 
     def catalogue_url(self) -> str:
-        """``url``; unset, the provider's URL for the catalogue (empty: the backend's own default)."""
-        if self.url or not self.provider:
-            return self.url
-        preset = provider(self.provider)
+        """``url``; unset, the provider's URL for the catalogue (empty: the backend's own default; a folder
+        catalogue has none)."""
         name = self.catalogue_name()
-        if name not in preset.catalogues:
-            raise InvalidInput(f"provider {preset.name} has no {name} catalogue; known: {', '.join(preset.catalogues)}")
-        return preset.catalogues[name]
+        if self.url or not self.provider or name in FOLDER_CATALOGUES:
+            return self.url
+        return provider(self.provider).catalogues[name]
 
     def catalogue_config(self) -> CatalogueConfig:
         return CatalogueConfig(
