@@ -147,7 +147,7 @@ def test_a_cdse_product_folder_is_read_like_its_file(products: Any, archives: di
         assert remote.error is None
         assert (remote.max_mol_m2, remote.valid_pixels, remote.time) == (local.max_mol_m2, local.valid_pixels,
                                                                         local.time)
-    assert folder.product == products.main.name.removesuffix(".nc")
+    assert folder.product == products.main.name and folder.href == archives["folder"]
     lists = [path for method, path, _ in proxy.requests if "list-type=2" in path]
     assert len(lists) == 1 and "prefix=Sentinel-5P" in lists[0]
 

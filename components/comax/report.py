@@ -24,10 +24,13 @@ def product_name(href: str) -> str:
 def analyze_product(sources: Sources, href: str, query: Query, name: str = "") -> ProductResult:
     """The maximum in one product; a source that cannot be read (or an unusable href) gives a result whose
     ``error`` says why, so one bad product never stops the others."""
+    given = name
     name = name or product_name(href)
     bytes_read = requests = 0
     try:
         with sources.open(href) as opened:
+            # an href naming a product folder: the product is the file found in it
+            name = given or opened.file_name or name
             try:
                 pixels = read_pixels(opened, query)
             except (OSError, KeyError, ValueError, TypeError, IndexError) as err:

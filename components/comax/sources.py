@@ -70,12 +70,14 @@ class SourceConfig:
 
 
 class OpenProduct:
-    """An open product: the h5py file, a way to prefetch byte ranges, and the bytes read so far."""
+    """An open product: the h5py file, a way to prefetch byte ranges, and the bytes read so far; ``file_name``
+    is the name of the file read when the href named its folder (else empty)."""
 
-    def __init__(self, h5: h5py.File, remote: RangeFile | None):
+    def __init__(self, h5: h5py.File, remote: RangeFile | None, file_name: str = ""):
         self.h5 = h5
         self._remote = remote
         self._local_bytes = 0
+        self.file_name = file_name
 
     def prefetch(self, ranges: Iterable[tuple[int, int]]) -> None:
         """Make the byte ranges local before h5py reads them (counted as read for local files)."""
@@ -115,8 +117,12 @@ class Sources:
         """Open ``href``; raises NotFound, PermissionDenied, Unavailable, UpstreamError or UnreadableData."""
         parsed = urlparse(href)
         remote: RangeFile | None = None
+        file_name = ""
         if parsed.scheme == "s3":
-            remote = self._range_file(self._s3_fetcher(parsed.netloc, parsed.path.lstrip("/"), href))
+            fetcher = self._s3_fetcher(parsed.netloc, parsed.path.lstrip("/"), href)
+            if fetcher.key != parsed.path.lstrip("/"):
+                file_name = fetcher.key.rsplit("/", 1)[-1]
+            remote = self._range_file(fetcher)
             target: Any = remote
         elif parsed.scheme in ("http", "https"):
             remote = self._range_file(HttpFetcher(self._session(), href, self.config.http_timeout,
@@ -132,7 +138,7 @@ class Sources:
             _reraise_fetch_failure(remote)
             raise UnreadableData(f"{href}: not a netCDF-4/HDF5 file ({err})") from err
         try:
-            yield OpenProduct(h5, remote)
+            yield OpenProduct(h5, remote, file_name)
         finally:
             h5.close()
 
