@@ -260,5 +260,5 @@ def test_the_cli_reads_comax_s3_settings(products: Any, archives: dict[str, str]
     assert proxy.requests and all("/default/s3/aws4_request" in auth for _, _, auth in proxy.requests)
     monkeypatch.setenv("COMAX_PROVIDER", "nowhere")
     assert main([*args[:-3], "--json"]) == 2
-    assert "invalid setting provider (COMAX_PROVIDER): Value error, unknown provider 'nowhere'" in \
+    assert "invalid setting provider (COMAX_PROVIDER): unknown provider 'nowhere'" in \
         capsys.readouterr().err

@@ -65,7 +65,7 @@ def test_provider_errors_on_the_command_line(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("DATABROKER_PROVIDER", "finder")
     assert main(["search", "--aoi", "5,45,15,55"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == ("ai4cop search: error: invalid setting provider (DATABROKER_PROVIDER): Value error, "
+    assert err == ("ai4cop search: error: invalid setting provider (DATABROKER_PROVIDER): "
                    "unknown provider 'finder'; known: cdse, creodias")
     with pytest.raises(SystemExit):
         main(["search", "--provider", "nowhere"])

@@ -9,6 +9,7 @@ import copy
 import json
 import re
 import shlex
+import signal
 import threading
 import uuid
 from collections.abc import Iterator
@@ -167,7 +168,12 @@ def run_line(line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
             name, _, value = words.pop(0).partition("=")
             scoped.setenv(name, value)
         assert words[0] == "ai4cop", line
-        code = main(words[1:])
+        # `ai4cop run` turns SIGTERM into Ctrl-C for its process: here that is pytest's, so put it back after
+        handler = signal.getsignal(signal.SIGTERM)
+        try:
+            code = main(words[1:])
+        finally:
+            signal.signal(signal.SIGTERM, handler)
         out, err = capsys.readouterr()
     assert code == 0, f"{line}\n{err}"
     return out
