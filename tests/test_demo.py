@@ -64,7 +64,8 @@ def test_demo_generates_data_once_and_prints_the_maximum(demo: Demo) -> None:
 def test_demo_result_has_the_comax_fields(demo: Demo) -> None:
     result = requests.get(demo.url + "api/result", timeout=10).json()
     assert list(result) == ["max_mol_m2", "max_molecules_cm2", "latitude", "longitude", "time", "product",
-                            "valid_pixels", "bytes_read", "products_analyzed", "aoi_wkt", "start", "end", "products"]
+                            "valid_pixels", "bytes_read", "requests", "products_analyzed", "aoi_wkt", "start", "end",
+                            "products"]
     assert result["products_analyzed"] == 6 and len(result["products"]) == 6
     assert (result["start"], result["end"]) == (DEFAULT_START, DEFAULT_END)
     assert result["max_mol_m2"] == max(p["max_mol_m2"] for p in result["products"])

@@ -108,6 +108,7 @@ class ProductResult:
     valid_pixels: int = 0
     bytes_read: int = 0
     error: str | None = None
+    requests: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,6 +139,7 @@ class Summary:
             "product": best.product if best else None,
             "valid_pixels": sum(p.valid_pixels for p in self.products),
             "bytes_read": sum(p.bytes_read for p in self.products),
+            "requests": sum(p.requests for p in self.products),
             "products_analyzed": len(self.products),
             "aoi_wkt": self.aoi_wkt,
             "start": self.start,

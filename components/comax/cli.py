@@ -7,19 +7,23 @@ import json
 import sys
 
 from components.common.aoi import accept_bbox_values
+from components.common.providers import PROVIDERS
 
 DEFAULT_SAMPLE_START = "2024-03-01T12:00:00Z"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     comax = subparsers.add_parser("comax", help="maximum Sentinel-5P CO column over an AOI and period")
-    comax.add_argument("sources", nargs="+", metavar="SOURCE", help="local path, s3://bucket/key or https:// URL")
+    comax.add_argument("sources", nargs="+", metavar="SOURCE",
+                       help="local path, s3://bucket/key (or a product folder s3://bucket/NAME) or https:// URL")
     comax.add_argument("--aoi", required=True, help="area of interest: WKT, GeoJSON or bbox west,south,east,north")
     comax.add_argument("--start", help="start of the time window (ISO 8601, UTC)")
     comax.add_argument("--end", help="end of the time window (ISO 8601, UTC)")
     comax.add_argument("--qa-min", type=float, default=0.5, help="keep pixels with qa_value above this (0.5)")
     comax.add_argument("--pixel", choices=("centre", "footprint"), default="centre",
                        help="pixel in AOI when its centre is inside (default) or its footprint intersects")
+    comax.add_argument("--provider", choices=tuple(PROVIDERS),
+                       help="S3 archive of this provider (endpoint, region, limits); default COMAX_PROVIDER")
     comax.add_argument("--json", action="store_true", help="print one JSON object")
     accept_bbox_values(comax)
     comax.set_defaults(func=_comax)
@@ -60,11 +64,14 @@ def _comax(args: argparse.Namespace) -> int:
 
     from components.comax.analysis import Query
     from components.comax.report import analyze_sources, format_text
+    from components.comax.settings import Settings
 
     # unreadable sources are reported in the output itself; keep stderr for real failures
     logging.getLogger("components.comax").setLevel(logging.ERROR)
     query = Query.build(args.aoi, args.start, args.end, qa_min=args.qa_min, pixel=args.pixel)
-    summary = analyze_sources(args.sources, query)
+    # S3 access (COMAX_PROVIDER, COMAX_S3_*) as the served analyzer has it; local paths are not restricted
+    settings = Settings(**({"provider": args.provider} if args.provider else {}))
+    summary = analyze_sources(args.sources, query, settings.source_config(restrict_local=False))
     if args.json:
         json.dump(summary.to_dict(), sys.stdout, indent=2)
         print()

@@ -21,6 +21,7 @@ import shapely
 from components.comax.analysis import MOLECULES_PER_CM2, Pixels, Query, lon_bounds_hit
 from components.comax.sources import OpenProduct
 from components.common.errors import UnreadableData
+from components.common.ncattrs import attr_float, attr_text, attr_value
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def read_pixels(opened: OpenProduct, query: Query) -> Pixels:
     qa = _scaled(qa_ds, arrays[1])
     row_times = times_ms[lo2:hi2 + 1]
     co[row_times == np.iinfo(np.int64).min] = np.nan
-    factor = float(co_ds.attrs.get("multiplication_factor_to_convert_to_molecules_percm2", MOLECULES_PER_CM2))
+    factor = attr_float(co_ds.attrs, "multiplication_factor_to_convert_to_molecules_percm2", MOLECULES_PER_CM2)
     return Pixels(
         latitude=lat[sel], longitude=lon[sel], co=co, qa=qa, times_ms=row_times,
         latitude_bounds=arrays[2] if footprint else None, longitude_bounds=arrays[3] if footprint else None,
@@ -109,31 +110,25 @@ def scanline_times(prod: h5py.Group) -> np.ndarray:
     delta = np.asarray(delta_ds[...]).reshape(-1).astype(np.int64)
     if delta.size != prod["latitude"].shape[1]:
         raise UnreadableData(f"delta_time has {delta.size} values for {prod['latitude'].shape[1]} scanlines")
-    fill = delta_ds.attrs.get("_FillValue")
+    fill = attr_value(delta_ds.attrs, "_FillValue")
     times = ref_ms + delta * _unit_ms(delta_ds, "milliseconds")
     if fill is not None:
-        times[delta == int(np.asarray(fill).ravel()[0])] = np.iinfo(np.int64).min
+        times[delta == int(fill)] = np.iinfo(np.int64).min
     return times
 
 
 def _since(ds: h5py.Dataset, default: datetime) -> datetime:
-    match = _SINCE.search(_text(ds.attrs.get("units", "")))
+    match = _SINCE.search(attr_text(ds.attrs, "units"))
     if not match:
         return default
     return datetime.fromisoformat(f"{match.group(2)}T{match.group(3) or '00:00:00'}").replace(tzinfo=UTC)
 
 
 def _unit_ms(ds: h5py.Dataset, default: str) -> int:
-    match = _SINCE.search(_text(ds.attrs.get("units", "")))
+    match = _SINCE.search(attr_text(ds.attrs, "units"))
     unit = match.group(1) if match else default
     return {"milliseconds": 1, "seconds": 1000, "minutes": 60_000, "hours": 3_600_000, "days": 86_400_000}.get(
         unit, 1 if default == "milliseconds" else 1000)
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes | np.bytes_):
-        return value.decode("utf-8", "replace")
-    return str(value)
 
 
 def _span(mask: np.ndarray) -> tuple[int, int]:
@@ -174,22 +169,22 @@ def _read_rows(opened: OpenProduct, datasets: list[h5py.Dataset], lo: int, hi: i
 
 def _fill_to_nan(ds: h5py.Dataset, raw: np.ndarray) -> np.ndarray:
     values = raw.astype(np.float64)
-    fill = ds.attrs.get("_FillValue")
+    fill = attr_value(ds.attrs, "_FillValue")
     bad = ~np.isfinite(values) | (np.abs(values) > 1e30)
     if fill is not None:
-        bad |= raw == np.asarray(fill).ravel()[0]
+        bad |= raw == fill
     values[bad] = np.nan
     return values
 
 
 def _scaled(ds: h5py.Dataset, raw: np.ndarray) -> np.ndarray:
-    scale = float(np.asarray(ds.attrs.get("scale_factor", 1.0)).ravel()[0])
-    offset = float(np.asarray(ds.attrs.get("add_offset", 0.0)).ravel()[0])
+    scale = attr_float(ds.attrs, "scale_factor", 1.0)
+    offset = attr_float(ds.attrs, "add_offset", 0.0)
     # rounded so that 0.01 stored as float32 does not push a qa of exactly the threshold across it
     values = np.round(raw.astype(np.float64) * scale + offset, 6)
-    fill = ds.attrs.get("_FillValue")
+    fill = attr_value(ds.attrs, "_FillValue")
     if fill is not None:
-        values[raw == np.asarray(fill).ravel()[0]] = np.nan
+        values[raw == fill] = np.nan
     return values
 
 

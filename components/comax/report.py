@@ -24,10 +24,13 @@ def product_name(href: str) -> str:
 def analyze_product(sources: Sources, href: str, query: Query, name: str = "") -> ProductResult:
     """The maximum in one product; a source that cannot be read (or an unusable href) gives a result whose
     ``error`` says why, so one bad product never stops the others."""
+    given = name
     name = name or product_name(href)
-    bytes_read = 0
+    bytes_read = requests = 0
     try:
         with sources.open(href) as opened:
+            # an href naming a product folder: the product is the file found in it
+            name = given or opened.file_name or name
             try:
                 pixels = read_pixels(opened, query)
             except (OSError, KeyError, ValueError, TypeError, IndexError) as err:
@@ -35,13 +38,15 @@ def analyze_product(sources: Sources, href: str, query: Query, name: str = "") -
                     raise opened.failure from err
                 raise UnreadableData(f"{name}: cannot read the product's data ({err})") from err
             finally:
-                bytes_read = opened.bytes_read
+                bytes_read, requests = opened.bytes_read, opened.requests
     except Ai4copError as err:
         logger.warning("%s: %s", href, err)
-        return ProductResult(product=name, href=href, bytes_read=bytes_read, error=f"{type(err).__name__}: {err}")
+        return ProductResult(product=name, href=href, bytes_read=bytes_read, error=f"{type(err).__name__}: {err}",
+                             requests=requests)
     result = maximum(query, pixels, name, href, bytes_read)
-    logger.info("%s: %d valid pixels, max %s mol m-2, %d bytes read", name, result.valid_pixels,
-                result.max_mol_m2, bytes_read)
+    result.requests = requests
+    logger.info("%s: %d valid pixels, max %s mol m-2, %d bytes read in %d requests", name, result.valid_pixels,
+                result.max_mol_m2, bytes_read, requests)
     return result
 
 
@@ -51,6 +56,10 @@ def analyze_sources(hrefs: Sequence[str], query: Query, config: SourceConfig | N
     try:
         results = [analyze_product(sources, href, query) for href in hrefs]
     finally:
+        counts = sources.quota_counts()
+        if counts is not None:
+            logger.info("S3 endpoint so far: %d requests, %d retried after throttling, %.1f s waited, at most %d "
+                        "at once", counts.requests, counts.throttled, counts.waited_s, counts.peak_concurrent)
         sources.close()
     return Summary(aoi_wkt=query.aoi_wkt, start=isoformat(query.start) if query.start else None,
                    end=isoformat(query.end) if query.end else None, products=results)

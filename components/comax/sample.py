@@ -1,4 +1,4 @@
-"""Synthetic Sentinel-5P TROPOMI L2 CO products in the real file layout (netCDF-4 written with h5py).
+"""Synthetic Sentinel-5P TROPOMI L2 CO products in the real file layout (netCDF-4 written through netCDF4).
 
 The files follow the S5P L2 CO product: group ``PRODUCT`` with dimensions ``time`` (1), ``scanline``,
 ``ground_pixel`` (215), ``corner`` (4), ``layer`` (50); the CO column in mol m-2 with its conversion factor,
@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import h5py
+import netCDF4
 import numpy as np
 
 from components.comax import swath
@@ -82,8 +83,8 @@ def write_product(path: Path, start: datetime, *, orbit: int = 1, scanlines: int
         plant_value(values, geo, start, item)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with h5py.File(tmp, "w") as h5:
-            write(h5, path.name, start, orbit, mode, geo, values, rng, support_data)
+        with netCDF4.Dataset(tmp, "w", format="NETCDF4") as nc:
+            write(nc, path.name, start, orbit, mode, geo, values, rng, support_data)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,6 +1,11 @@
-"""The file layout of a Sentinel-5P L2 CO product, written with h5py as netCDF-4: groups, dimension scales,
-variables with their attributes, dtypes, fill values, scanline chunking and compression, and the bulky support
-groups (with made-up contents) that make up most of a real product's bytes."""
+"""The file layout of a Sentinel-5P L2 CO product, written through netCDF4 (netCDF-C, as the real processor
+writes it): groups, dimensions and coordinate variables, variables with their attributes, dtypes, fill values,
+scanline chunking, zlib compression with shuffle and Fletcher-32 checksums, and the bulky support groups (with
+made-up contents) that make up most of a real product's bytes.
+
+netCDF-C stores every attribute as a one-dimensional array, so readers see a number attribute as a 1-element
+array, as in the real products; text attributes are fixed-length (NC_CHAR), as there.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import h5py
+import netCDF4
 import numpy as np
 
 from components.comax import swath
@@ -17,64 +22,50 @@ from components.comax.sample_fields import FILL_FLOAT, smooth
 MOLECULES_PER_CM2 = 6.02214e19
 REFERENCE_EPOCH = datetime(2010, 1, 1, tzinfo=UTC)
 LAYERS = 50
-_COMPRESSION: dict[str, Any] = {"compression": "gzip", "compression_opts": 3, "shuffle": True}
-
-
-def _text(value: str) -> np.bytes_:
-    # fixed-length ASCII attributes, as netCDF-C writes them (read back as text, not NC_STRING)
-    return np.bytes_(value.encode("ascii"))
-
-
-def _attrs(obj: h5py.HLObject, attrs: dict[str, Any]) -> None:
-    for key, value in attrs.items():
-        obj.attrs[key] = _text(value) if isinstance(value, str) else value
+# as the real processor's settings say: output.compressionLevel 3, useShuffleFilter, useFletcher32
+_COMPRESSION: dict[str, Any] = {"compression": "zlib", "complevel": 3, "shuffle": True, "fletcher32": True}
 
 
 class _Writer:
-    """Creates netCDF-4 variables (HDF5 datasets with dimension scales) chunked along the scanline.
+    """Creates netCDF-4 variables chunked along the scanline.
 
-    Like netCDF-C (define mode, then data), every variable is defined before any data is written, so the
-    file's metadata sits together near its start and the data chunks follow.
+    Every variable is defined before any data is written (netCDF-C's define mode, then data), so the file's
+    metadata sits together near its start and the data chunks follow, as in the real products.
     """
 
-    def __init__(self, dims: dict[str, h5py.Dataset], chunk_lines: int):
-        self.dims = dims
+    def __init__(self, sizes: dict[str, int], chunk_lines: int):
+        self.sizes = sizes
         self.chunk_lines = chunk_lines
-        self.pending: list[tuple[h5py.Dataset, np.ndarray]] = []
+        self.pending: list[tuple[netCDF4.Variable, np.ndarray]] = []
 
     def write_data(self) -> None:
-        for ds, data in self.pending:
-            ds[...] = data.reshape(ds.shape)
+        for var, data in self.pending:
+            var[...] = data.reshape(var.shape)
         self.pending.clear()
 
-    def var(self, group: h5py.Group, name: str, data: np.ndarray, dims: Sequence[str], attrs: dict[str, Any],
-            fill: Any = None, *, defer: bool = False) -> h5py.Dataset:
+    def var(self, group: netCDF4.Group, name: str, data: np.ndarray, dims: Sequence[str], attrs: dict[str, Any],
+            fill: Any = None, *, defer: bool = False) -> netCDF4.Variable:
         """A variable over ``dims`` holding ``data`` (only its dtype when ``defer``: the caller fills it)."""
-        shape = tuple(self.dims[d].shape[0] for d in dims)
-        chunks = tuple(self.chunk_lines if d == "scanline" else self.dims[d].shape[0] for d in dims)
-        extra: dict[str, Any] = dict(_COMPRESSION)
-        if fill is not None:
-            extra["fillvalue"] = fill
-        ds = group.create_dataset(name, shape=shape, dtype=data.dtype, chunks=chunks, **extra)
+        chunks = tuple(self.chunk_lines if d == "scanline" else self.sizes[d] for d in dims)
+        var = group.createVariable(name, data.dtype, tuple(dims), chunksizes=chunks, fill_value=fill,
+                                   **_COMPRESSION)
+        # values are written as stored (qa_value as uint8 counts), never packed through scale_factor
+        var.set_auto_maskandscale(False)
+        var.setncatts(attrs)
         if not defer:
-            self.pending.append((ds, data))
-        if fill is not None:
-            ds.attrs["_FillValue"] = np.array(fill, dtype=data.dtype)
-        _attrs(ds, attrs)
-        for i, dim in enumerate(dims):
-            ds.dims[i].attach_scale(self.dims[dim])
-        return ds
+            self.pending.append((var, data))
+        return var
 
 
-def write(h5: h5py.File, name: str, start: datetime, orbit: int, mode: str, geo: swath.Swath,
+def write(nc: netCDF4.Dataset, name: str, start: datetime, orbit: int, mode: str, geo: swath.Swath,
            fields: dict[str, np.ndarray], rng: np.random.Generator, support_data: bool) -> None:
-    """Write a whole product into the empty file ``h5``: global attributes, ``PRODUCT`` with its variables and
+    """Write a whole product into the empty dataset ``nc``: global attributes, ``PRODUCT`` with its variables and
     support groups (``DETAILED_RESULTS`` and ``INPUT_DATA`` only with ``support_data``), and ``METADATA``."""
     lines = geo.latitude.shape[0]
     end = start + timedelta(seconds=geo.scanline_seconds * lines)
     ref_day = start.replace(hour=0, minute=0, second=0, microsecond=0)
     fmt = "%Y-%m-%dT%H:%M:%SZ"
-    _attrs(h5, {
+    nc.setncatts({
         "Conventions": "CF-1.7", "institution": "ai4cop (synthetic test data, not from KNMI/SRON/ESA)",
         "source": "SYNTHETIC: generated by components.comax.sample; values are made up",
         "title": "SYNTHETIC TROPOMI/S5P Carbon Monoxide Total Column L2 product (not real data)",
@@ -82,27 +73,29 @@ def write(h5: h5py.File, name: str, start: datetime, orbit: int, mode: str, geo:
         "synthetic": "true", "platform": "S5P", "sensor": "TROPOMI", "product_name": name, "id": name,
         "processing_mode": mode, "processor_version": "2.4.0", "orbit": np.int32(orbit),
         "time_reference": ref_day.strftime(fmt), "time_coverage_start": start.strftime(fmt),
-        "time_coverage_end": end.strftime(fmt), "geospatial_lat_min": float(geo.latitude.min()),
-        "geospatial_lat_max": float(geo.latitude.max()), "geospatial_lon_min": float(geo.longitude.min()),
-        "geospatial_lon_max": float(geo.longitude.max()),
+        "time_coverage_end": end.strftime(fmt), "geospatial_lat_min": np.float32(geo.latitude.min()),
+        "geospatial_lat_max": np.float32(geo.latitude.max()), "geospatial_lon_min": np.float32(geo.longitude.min()),
+        "geospatial_lon_max": np.float32(geo.longitude.max()),
     })
-    prod = h5.create_group("PRODUCT")
-    dims: dict[str, h5py.Dataset] = {}
-    for dim, values, dtype in (("scanline", np.arange(lines), np.int32),
-                               ("ground_pixel", np.arange(swath.GROUND_PIXELS), np.int32),
-                               ("time", np.array([(ref_day - REFERENCE_EPOCH).total_seconds()]), np.int32),
-                               ("corner", np.arange(4), np.int32), ("layer", np.arange(LAYERS), np.float32)):
-        ds = prod.create_dataset(dim, data=values.astype(dtype))
-        ds.make_scale(dim)
-        dims[dim] = ds
-    _attrs(dims["time"], {"units": "seconds since 2010-01-01 00:00:00", "standard_name": "time",
-                          "axis": "T", "long_name": "reference time for the measurements"})
-    _attrs(dims["scanline"], {"units": "1", "axis": "Y", "long_name": "along-track dimension index"})
-    _attrs(dims["ground_pixel"], {"units": "1", "axis": "X", "long_name": "across-track dimension index"})
-    _attrs(dims["corner"], {"units": "1", "long_name": "pixel corner index"})
-    _attrs(dims["layer"], {"units": "1", "long_name": "layer index"})
+    prod = nc.createGroup("PRODUCT")
+    coordinates: list[tuple[str, np.ndarray, dict[str, str]]] = [
+        ("scanline", np.arange(lines, dtype=np.int32),
+         {"units": "1", "axis": "Y", "long_name": "along-track dimension index"}),
+        ("ground_pixel", np.arange(swath.GROUND_PIXELS, dtype=np.int32),
+         {"units": "1", "axis": "X", "long_name": "across-track dimension index"}),
+        ("time", np.array([(ref_day - REFERENCE_EPOCH).total_seconds()], dtype=np.int32),
+         {"units": "seconds since 2010-01-01 00:00:00", "standard_name": "time", "axis": "T",
+          "long_name": "reference time for the measurements"}),
+        ("corner", np.arange(4, dtype=np.int32), {"units": "1", "long_name": "pixel corner index"}),
+        ("layer", np.arange(LAYERS, dtype=np.float32), {"units": "1", "long_name": "layer index"}),
+    ]
+    for dim, values, attrs in coordinates:
+        prod.createDimension(dim, values.size)
+        coordinate = prod.createVariable(dim, values.dtype, (dim,))
+        coordinate.setncatts(attrs)
+        coordinate[:] = values
     chunk = max(1, min(200, max(25, lines // 20), lines))
-    w = _Writer(dims, chunk)
+    w = _Writer({dim: values.size for dim, values, _ in coordinates}, chunk)
     pix = ("time", "scanline", "ground_pixel")
     line_dims = ("time", "scanline")
     coords = "longitude latitude"
@@ -121,8 +114,10 @@ def write(h5: h5py.File, name: str, start: datetime, orbit: int, mode: str, geo:
            "long_name": "offset from reference start time of measurement"}, np.int32(-2147483647))
     stamps = np.datetime64(ref_day.replace(tzinfo=None), "ms") + np.round(delta_ms).astype("timedelta64[ms]")
     utc = np.char.add(np.datetime_as_string(stamps, unit="us"), "Z").astype(object)
-    w.var(prod, "time_utc", utc.astype(h5py.string_dtype()), line_dims,
-          {"long_name": "Time of observation as ISO 8601 date-time string"})
+    # a variable-length string variable, which netCDF-C does not compress
+    time_utc = prod.createVariable("time_utc", str, line_dims)
+    time_utc.long_name = "Time of observation as ISO 8601 date-time string"
+    w.pending.append((time_utc, utc))
     w.var(prod, "qa_value", fields["qa"], pix, {"units": "1", "scale_factor": np.float32(0.01),
                                                 "add_offset": np.float32(0.0), "valid_min": np.uint8(0),
                                                 "valid_max": np.uint8(100), "coordinates": coords,
@@ -142,18 +137,18 @@ def write(h5: h5py.File, name: str, start: datetime, orbit: int, mode: str, geo:
            "standard_name": "atmosphere_mole_content_of_carbon_monoxide standard_error",
            "long_name": "Standard error of vertically integrated CO column",
            "multiplication_factor_to_convert_to_molecules_percm2": np.float32(MOLECULES_PER_CM2)}, FILL_FLOAT)
-    support = prod.create_group("SUPPORT_DATA")
-    _geolocations(w, support.create_group("GEOLOCATIONS"), geo, fields, rng)
+    support = prod.createGroup("SUPPORT_DATA")
+    _geolocations(w, support.createGroup("GEOLOCATIONS"), geo, fields, rng)
     kernel = None
     if support_data:
-        detailed = support.create_group("DETAILED_RESULTS")
+        detailed = support.createGroup("DETAILED_RESULTS")
         kernel = _detailed_results(w, detailed, geo, fields, rng)
-        _input_data(w, support.create_group("INPUT_DATA"), geo, rng)
-    meta = h5.create_group("METADATA")
-    _attrs(meta.create_group("GRANULE_DESCRIPTION"), {"ProductShortName": "L2__CO____",
-                                                       "ProcessingMode": mode, "synthetic": "true"})
-    meta.create_group("ALGORITHM_SETTINGS")
-    meta.create_group("QA_STATISTICS")
+        _input_data(w, support.createGroup("INPUT_DATA"), geo, rng)
+    meta = nc.createGroup("METADATA")
+    meta.createGroup("GRANULE_DESCRIPTION").setncatts({"ProductShortName": "L2__CO____", "ProcessingMode": mode,
+                                                       "ProcessorVersion": "2.4.0", "synthetic": "true"})
+    meta.createGroup("ALGORITHM_SETTINGS")
+    meta.createGroup("QA_STATISTICS")
     w.write_data()
     if kernel is not None:
         _write_kernel(detailed["column_averaging_kernel"], *kernel, w.chunk_lines)
@@ -163,7 +158,7 @@ def _noisy(base: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarr
     return (base + rng.normal(0.0, scale, base.shape)).astype(np.float32)
 
 
-def _geolocations(w: _Writer, grp: h5py.Group, geo: swath.Swath, fields: dict[str, np.ndarray],
+def _geolocations(w: _Writer, grp: netCDF4.Group, geo: swath.Swath, fields: dict[str, np.ndarray],
                   rng: np.random.Generator) -> None:
     pix = ("time", "scanline", "ground_pixel")
     corners = ("time", "scanline", "ground_pixel", "corner")
@@ -186,7 +181,7 @@ def _geolocations(w: _Writer, grp: h5py.Group, geo: swath.Swath, fields: dict[st
           {"units": "degree"}, FILL_FLOAT)
 
 
-def _detailed_results(w: _Writer, grp: h5py.Group, geo: swath.Swath, fields: dict[str, np.ndarray],
+def _detailed_results(w: _Writer, grp: netCDF4.Group, geo: swath.Swath, fields: dict[str, np.ndarray],
                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     pix = ("time", "scanline", "ground_pixel")
     lat = geo.latitude
@@ -216,13 +211,13 @@ def _detailed_results(w: _Writer, grp: h5py.Group, geo: swath.Swath, fields: dic
     return profile, scale
 
 
-def _write_kernel(kernel: h5py.Dataset, profile: np.ndarray, scale: np.ndarray, lines: int) -> None:
+def _write_kernel(kernel: netCDF4.Variable, profile: np.ndarray, scale: np.ndarray, lines: int) -> None:
     for begin in range(0, scale.shape[0], lines):
         block = scale[begin:begin + lines, :, None] * profile
         kernel[0, begin:begin + lines] = block.astype(np.float16).astype(np.float32)
 
 
-def _input_data(w: _Writer, grp: h5py.Group, geo: swath.Swath, rng: np.random.Generator) -> None:
+def _input_data(w: _Writer, grp: netCDF4.Group, geo: swath.Swath, rng: np.random.Generator) -> None:
     pix = ("time", "scanline", "ground_pixel")
     lat, lon = geo.latitude.astype(np.float64), geo.longitude.astype(np.float64)
     altitude = np.clip(1500 * smooth(lat, lon, rng, waves=5), 0, None)

@@ -3,6 +3,7 @@
 Remote objects are read with ranged GETs through ``RangeFile``; the first request fetches the head of the object
 (HDF5 superblock and root metadata) and learns the object's size at the same time. Local files are opened
 directly. Failures become domain errors saying what went wrong.
+S3 specifics (product folders, unsigned access, the endpoint's quota and retries) are in ``s3.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from urllib.parse import unquote, urlparse
 
 import h5py
 
+from components.comax.quota import QuotaCounts, RequestLimiter, limiter_for
 from components.comax.rangeio import LinkEstimate, RangeFile
+from components.comax.s3 import S3Fetcher, make_s3_client
 from components.common.errors import (
     Ai4copError,
     InvalidInput,
@@ -45,6 +48,14 @@ class SourceConfig:
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     s3_region: str | None = None
+    # unsigned requests (public buckets); also used when no credentials are configured anywhere
+    s3_anonymous: bool = False
+    # the archive's per-user limits: requests at once and per minute (0 = none)
+    s3_max_connections: int = 0
+    s3_requests_per_minute: int = 0
+    # retries of a throttled or failed S3 request, after 2^n x backoff seconds at most (full jitter)
+    s3_retries: int = 4
+    s3_backoff_s: float = 0.5
     http_timeout: float = 30.0
     block_size: int = 64 * 1024
     cache_bytes: int = 64 * 1024 * 1024
@@ -59,12 +70,14 @@ class SourceConfig:
 
 
 class OpenProduct:
-    """An open product: the h5py file, a way to prefetch byte ranges, and the bytes read so far."""
+    """An open product: the h5py file, a way to prefetch byte ranges, and the bytes read so far; ``file_name``
+    is the name of the file read when the href named its folder (else empty)."""
 
-    def __init__(self, h5: h5py.File, remote: RangeFile | None):
+    def __init__(self, h5: h5py.File, remote: RangeFile | None, file_name: str = ""):
         self.h5 = h5
         self._remote = remote
         self._local_bytes = 0
+        self.file_name = file_name
 
     def prefetch(self, ranges: Iterable[tuple[int, int]]) -> None:
         """Make the byte ranges local before h5py reads them (counted as read for local files)."""
@@ -97,14 +110,19 @@ class Sources:
         self._s3: Any = None
         self._http: Any = None
         self._pool: ThreadPoolExecutor | None = None
+        self._limiter: RequestLimiter | None = None
 
     @contextmanager
     def open(self, href: str) -> Iterator[OpenProduct]:
         """Open ``href``; raises NotFound, PermissionDenied, Unavailable, UpstreamError or UnreadableData."""
         parsed = urlparse(href)
         remote: RangeFile | None = None
+        file_name = ""
         if parsed.scheme == "s3":
-            remote = self._range_file(self._s3_fetcher(parsed.netloc, parsed.path.lstrip("/"), href))
+            fetcher = self._s3_fetcher(parsed.netloc, parsed.path.lstrip("/"), href)
+            if fetcher.key != parsed.path.lstrip("/"):
+                file_name = fetcher.key.rsplit("/", 1)[-1]
+            remote = self._range_file(fetcher)
             target: Any = remote
         elif parsed.scheme in ("http", "https"):
             remote = self._range_file(HttpFetcher(self._session(), href, self.config.http_timeout,
@@ -120,7 +138,7 @@ class Sources:
             _reraise_fetch_failure(remote)
             raise UnreadableData(f"{href}: not a netCDF-4/HDF5 file ({err})") from err
         try:
-            yield OpenProduct(h5, remote)
+            yield OpenProduct(h5, remote, file_name)
         finally:
             h5.close()
 
@@ -166,10 +184,18 @@ class Sources:
     def _s3_fetcher(self, bucket: str, key: str, href: str) -> S3Fetcher:
         if not bucket or not key:
             raise InvalidInput(f"{href!r} is not s3://bucket/key")
+        cfg = self.config
         with self._lock:
             if self._s3 is None:
-                self._s3 = make_s3_client(self.config)
-        return S3Fetcher(self._s3, bucket, key, self._head_bytes)
+                self._s3 = make_s3_client(cfg)
+                self._limiter = limiter_for(self._s3.meta.endpoint_url, cfg.s3_max_connections,
+                                            cfg.s3_requests_per_minute)
+            limiter = self._limiter
+        return S3Fetcher(self._s3, bucket, key, self._head_bytes, limiter, cfg.s3_retries, cfg.s3_backoff_s)
+
+    def quota_counts(self) -> QuotaCounts | None:
+        """The S3 endpoint's request counts (shared by every ``Sources`` of the process); None before S3 use."""
+        return self._limiter.snapshot() if self._limiter is not None else None
 
     @property
     def _head_bytes(self) -> int:
@@ -182,83 +208,10 @@ class Sources:
             self._pool.shutdown(wait=True)
 
 
-def make_s3_client(config: SourceConfig) -> Any:
-    """A boto3 S3 client; endpoint and keys from ``config`` or the standard AWS settings (path-style when an
-    endpoint is given, as S3-compatible stores such as CREODIAS/CDSE ``eodata`` need)."""
-    import boto3
-    from botocore.config import Config
-
-    options: dict[str, Any] = {}
-    if config.s3_endpoint:
-        options["endpoint_url"] = config.s3_endpoint
-    if config.s3_access_key and config.s3_secret_key:
-        options["aws_access_key_id"] = config.s3_access_key
-        options["aws_secret_access_key"] = config.s3_secret_key
-    if config.s3_region:
-        options["region_name"] = config.s3_region
-    session = boto3.session.Session()
-
-    def client(style: str) -> Any:
-        botocfg = Config(s3={"addressing_style": style}, connect_timeout=config.http_timeout,
-                         read_timeout=config.http_timeout, retries={"max_attempts": 3, "mode": "standard"},
-                         max_pool_connections=config.max_requests)
-        return session.client("s3", config=botocfg, **options)
-
-    s3 = client("auto")
-    # an endpoint from the settings or the AWS environment (AWS_ENDPOINT_URL_S3...) is not AWS: use path style
-    if "amazonaws.com" not in (urlparse(s3.meta.endpoint_url).hostname or ""):
-        s3 = client("path")
-    return s3
-
-
 def _reraise_fetch_failure(remote: RangeFile | None) -> None:
     # h5py turns an exception raised inside a read into a generic OSError; surface the real cause.
     if remote is not None and remote.failure is not None:
         raise remote.failure
-
-
-class S3Fetcher:
-    """Ranged GETs of one S3 object; the constructor reads the head of the object and learns its size."""
-
-    def __init__(self, client: Any, bucket: str, key: str, head_bytes: int):
-        self._client = client
-        self.bucket, self.key = bucket, key
-        self.link = LinkEstimate()
-        response, self.head = self._get(f"bytes=0-{head_bytes - 1}")
-        match = _CONTENT_RANGE.match(response.get("ContentRange") or "")
-        self.size = int(match.group(3)) if match and match.group(3) != "*" else len(self.head)
-
-    def fetch(self, start: int, end: int) -> bytes:
-        return self._get(f"bytes={start}-{end - 1}")[1]
-
-    def _get(self, byte_range: str) -> tuple[Any, bytes]:
-        sent = time.perf_counter()
-        response = self._request(byte_range)
-        headers = time.perf_counter()
-        body = bytes(response["Body"].read())
-        self.link.record(headers - sent, time.perf_counter() - headers, len(body))
-        return response, body
-
-    def _request(self, byte_range: str) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-        where = f"s3://{self.bucket}/{self.key}"
-        try:
-            return self._client.get_object(Bucket=self.bucket, Key=self.key, Range=byte_range)
-        except NoCredentialsError as err:
-            raise PermissionDenied(f"{where}: no S3 credentials configured") from err
-        except ClientError as err:
-            code = str(err.response.get("Error", {}).get("Code", ""))
-            message = err.response.get("Error", {}).get("Message", "") or code
-            if code in ("NoSuchKey", "NoSuchBucket", "404", "NotFound"):
-                raise NotFound(f"{where}: no such object ({code})") from err
-            if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"):
-                raise PermissionDenied(f"{where}: access denied ({message})") from err
-            if code == "InvalidRange":
-                raise UnreadableData(f"{where}: empty object") from err
-            raise UpstreamError(f"{where}: S3 error {code}: {message}") from err
-        except BotoCoreError as err:
-            raise Unavailable(f"{where}: S3 endpoint unreachable: {err}") from err
 
 
 class HttpFetcher:

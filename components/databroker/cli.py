@@ -8,14 +8,16 @@ import sys
 from typing import Any, TextIO
 
 from components.common.aoi import accept_bbox_values
+from components.common.providers import PROVIDERS
 from components.databroker.catalogues import CATALOGUES
 from components.databroker.query import PROCESSING_MODES
 
 _EPILOG = """examples:
   ai4cop sample s5p-co /tmp/s5p --days 2 --scanlines 300   # small sample products, to search offline
   ai4cop search --dir /tmp/s5p --aoi 5,45,15,55 --start 2024-03-01 --end 2024-03-03
-  ai4cop search --catalogue cdse --aoi "POLYGON((5 45,15 45,15 55,5 55,5 45))" \\
+  ai4cop search --provider cdse --aoi "POLYGON((5 45,15 45,15 55,5 55,5 45))" \\
       --start 2024-01-01 --end 2024-01-02 --processing-mode OFFL --limit 10 --json
+  ai4cop search --provider creodias --catalogue stac --aoi 5,45,15,55 --start 2024-01-01 --end 2024-01-02
 """
 
 
@@ -27,9 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "DATABROKER_USERNAME, DATABROKER_PASSWORD.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     accept_bbox_values(search)
-    search.add_argument("--catalogue", choices=CATALOGUES, help="catalogue API (default: local)")
+    search.add_argument("--provider", choices=tuple(PROVIDERS),
+                        help="data provider whose catalogue to search (cdse, creodias): picks the URL")
+    search.add_argument("--catalogue", choices=CATALOGUES,
+                        help="catalogue API (default: local, or cdse (OData) with a provider)")
     search.add_argument("--url", help="catalogue root: OData service root (cdse), collection search.json URL "
-                                      "(opensearch), STAC API root (stac); each has a default")
+                                      "(opensearch), STAC API root (stac); each has a default, and wins over "
+                                      "the provider's")
     search.add_argument("--dir", help="product folder of the local catalogue (default: $SHARED_FOLDER_PATH/s5p, "
                                       "else ~/.cache/ai4cop/s5p-co)")
     search.add_argument("--aoi", help="WKT, GeoJSON or bbox 'west,south,east,north' in degrees (default: the "
@@ -52,8 +58,8 @@ def _search(args: argparse.Namespace) -> int:
     from components.databroker.settings import Settings
 
     overrides = {key: value for key, value in {
-        "catalogue": args.catalogue, "url": args.url, "dir": args.dir, "aoi": args.aoi, "start": args.start,
-        "end": args.end, "collection": args.collection, "product_type": args.product_type,
+        "catalogue": args.catalogue, "provider": args.provider, "url": args.url, "dir": args.dir, "aoi": args.aoi,
+        "start": args.start, "end": args.end, "collection": args.collection, "product_type": args.product_type,
         "processing_mode": args.processing_mode, "limit": args.limit, "timeout_seconds": args.timeout,
     }.items() if value is not None}
     settings = Settings(**overrides)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 
 from components.common.cache import cache_root
+from components.common.errors import InvalidInput
+from components.common.providers import provider
 from components.common.settings import ComponentSettings, SecretStr, SettingsConfigDict
 from components.databroker.catalogues import CatalogueConfig
+from components.databroker.catalogues.factory import FOLDER_CATALOGUES
 from components.databroker.http import HttpPolicy
 from components.databroker.query import DEFAULT_COLLECTION, DEFAULT_PRODUCT_TYPE, Query, build_query
 
@@ -19,7 +22,8 @@ class Settings(ComponentSettings):
     model_config = SettingsConfigDict(env_prefix="DATABROKER_", extra="ignore", frozen=True,
                                       populate_by_name=True)
 
-    catalogue: str = "local"
+    catalogue: str = ""
+    provider: str = ""
     url: str = ""
     dir: Path | None = None
     shared_folder_path: Path | None = Field(
@@ -50,9 +54,32 @@ class Settings(ComponentSettings):
             return self.shared_folder_path / "s5p"
         return cache_root() / "s5p-co"
 
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        if value.strip():
+            try:
+                return provider(value).name
+            except InvalidInput as err:
+                raise ValueError(str(err)) from err
+        return ""
+
+    def catalogue_name(self) -> str:
+        """``catalogue``; unset, the provider's OData catalogue (``cdse``) or, without a provider, ``local``."""
+        return self.catalogue or ("cdse" if self.provider else "local")
+
+    def catalogue_url(self) -> str:
+        """``url``; unset, the provider's URL for the catalogue (empty: the backend's own default; a folder
+        catalogue has none)."""
+        name = self.catalogue_name()
+        if self.url or not self.provider or name in FOLDER_CATALOGUES:
+            return self.url
+        return provider(self.provider).catalogues[name]
+
     def catalogue_config(self) -> CatalogueConfig:
         return CatalogueConfig(
-            name=self.catalogue, url=self.url, folder=self.product_dir(), cache_dir=self.cache_dir,
+            name=self.catalogue_name(), url=self.catalogue_url(), folder=self.product_dir(),
+            cache_dir=self.cache_dir,
             policy=HttpPolicy(timeout=self.timeout_seconds, retries=self.retries,
                               backoff_cap=self.backoff_cap_seconds),
             token=self.token.get_secret_value() if self.token else "", username=self.username,

@@ -67,14 +67,28 @@ def _wait_for_signal(deployment: Any) -> None:
 
 def _environments(pipeline: Any, config: Path | None) -> dict[str, dict[str, str]]:
     """Node settings: the demo defaults (sample data generated when first needed) < environment < config."""
-    from components.runner.demo import ensure_sample_data, node_defaults
+    from components.runner.demo import ensure_sample_data, node_defaults, sample_folder
     from components.runner.pipeline import load_config, node_environments
 
     configured = load_config(config)
     defaults: dict[str, dict[str, str]] = {}
     if "databroker" in pipeline.components.values():
-        defaults = node_defaults(ensure_sample_data())
+        folder = ensure_sample_data() if _reads_samples(pipeline.components, configured) else sample_folder()
+        defaults = node_defaults(folder)
     return node_environments(pipeline.components, defaults, configured)
+
+
+def _reads_samples(components: dict[str, str], configured: dict[str, dict[str, str]]) -> bool:
+    """Whether a broker searches the local sample folder (no provider, no other catalogue, no folder of its own):
+    real-data runs need no sample products generated first."""
+    import os
+
+    for node, component in components.items():
+        env = {**os.environ, **configured.get(node, {})}
+        if (component == "databroker" and not env.get("DATABROKER_PROVIDER") and not env.get("DATABROKER_DIR")
+                and env.get("DATABROKER_CATALOGUE", "local") in ("", "local")):
+            return True
+    return False
 
 
 def _up(args: argparse.Namespace) -> int:

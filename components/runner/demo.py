@@ -80,8 +80,9 @@ def node_defaults(folder: Path, results: Path | None = None) -> dict[str, dict[s
     comax = {"COMAX_DATA_FOLDER": str(folder)}
     if results is not None:
         comax["COMAX_RESULTS_FOLDER"] = str(results)
+    # no DATABROKER_CATALOGUE: unset, it is the local one, unless the user picks a provider (DATABROKER_PROVIDER)
     return {
-        "databroker": {"DATABROKER_CATALOGUE": "local", "DATABROKER_DIR": str(folder),
+        "databroker": {"DATABROKER_DIR": str(folder),
                        "DATABROKER_AOI": DEFAULT_AOI, "DATABROKER_START": DEFAULT_START,
                        "DATABROKER_END": DEFAULT_END},
         "comax": comax,

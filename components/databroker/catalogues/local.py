@@ -23,7 +23,8 @@ from components.databroker.query import ProductRecord, Query, isoformat
 
 logger = logging.getLogger(__name__)
 
-INDEX_VERSION = 1
+# 2: entries also hold the orbit, processor version and processing mode
+INDEX_VERSION = 2
 SUFFIXES = (".nc", ".nc4", ".h5", ".he5")
 
 
@@ -106,7 +107,8 @@ class LocalCatalogue(PagedCatalogue):
         return {"key": key, "start": isoformat(facts.start), "end": isoformat(facts.end),
                 "footprint": facts.footprint_wkt, "product_type": facts.product_type,
                 "collection": "SENTINEL-5P" if facts.platform == "S5P" or path.name.startswith("S5P_")
-                else facts.platform, "size": path.stat().st_size}
+                else facts.platform, "size": path.stat().st_size, "orbit": facts.orbit,
+                "processor_version": facts.processor_version, "processing_mode": facts.processing_mode}
 
     def _record(self, relative: str, entry: dict[str, Any]) -> ProductRecord:
         path = self.folder / relative

@@ -1,4 +1,4 @@
-"""resto OpenSearch catalogue (CREODIAS EO Finder, CDSE ``.../resto/api/collections/<C>/search.json``)."""
+"""resto OpenSearch catalogue (CDSE and CREODIAS ``.../resto/api/collections/<C>/search.json``)."""
 
 from __future__ import annotations
 
